@@ -1,0 +1,17 @@
+# Writes a C file holding every sql/NNN_name.sql migration as a string, so the
+# worker binary carries its schema. Invoked with -DOUT=... -DFILES=a|b|c.
+set(body "/* Generated from sql/ by cmake/embed_sql.cmake; do not edit. */\n#include \"pa_migrate.h\"\n\n")
+set(entries "")
+string(REPLACE "|" ";" FILES "${FILES}")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  string(SUBSTRING ${name} 0 3 num)
+  math(EXPR version "${num}")
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char s_sql_${num}[] = {${hex} 0x00};\n")
+  string(APPEND entries "    {${version}, \"${name}\", s_sql_${num}},\n")
+endforeach()
+string(APPEND body "\nconst pa_migration_t pa_migrations[] = {\n${entries}    {0, NULL, NULL},\n};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(RENAME ${OUT}.tmp ${OUT})

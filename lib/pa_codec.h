@@ -1,0 +1,74 @@
+/* pa_codec.h - moves submissions and receipts on and off the wire
+ * (proto/pingan.proto). The only module that sees protobuf-c types. Decoding
+ * never fails on bad field contents: it records them as problems on the
+ * report so that validation can name every one; it fails only when the bytes
+ * are not a Submission at all. */
+#ifndef PA_CODEC_H
+#define PA_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pa_err.h"
+#include "pa_problem.h"
+#include "pa_report.h"
+
+#define PA_PROTOCOL_VERSION 1
+#define PA_SENDER_SIZE      128
+
+/* One report of a submission, as the worker judges and stores it. */
+typedef struct {
+    pa_report_t *report;    /* owned */
+    pa_problems_t problems; /* owned; every problem found so far */
+    uint8_t *raw;           /* owned; the Report message bytes, kept for rebuilds */
+    size_t raw_len;
+    int status;   /* PA_STATUS_*; PA_STATUS_NONE until judged */
+    int64_t pk;   /* pingan.report.id once stored or found duplicate; 0 otherwise */
+} pa_item_t;
+
+typedef struct {
+    uint32_t version;
+    char sender[PA_SENDER_SIZE];
+    pa_item_t *items; /* owned, n_items of them */
+    size_t n_items;
+} pa_submission_t;
+
+/* Decodes a Submission. On PA_EINVAL (not a Submission) *out stays NULL and
+ * err says why; PA_ENOMEM. The caller destroys *out. */
+int pa_codec_decode_submission (const void *buf, size_t len, pa_submission_t **out, pa_err_t *err);
+/* NULL-safe; sets *self_p to NULL. */
+void pa_submission_destroy (pa_submission_t **self_p);
+
+/* Encodes reports as one Submission into a malloc'ed buffer (*out, caller
+ * frees). Does not take ownership of the reports. */
+int pa_codec_encode_submission (const char *sender, pa_report_t *const *reports, size_t n,
+                                uint8_t **out, size_t *out_len, pa_err_t *err);
+
+/* Encodes the receipt for a judged submission: one status per item, in order. */
+int pa_codec_encode_receipt (const pa_submission_t *sub, const char *worker, uint8_t **out,
+                             size_t *out_len, pa_err_t *err);
+/* Encodes a receipt that answers a whole submission at once (undecodable,
+ * oversize, store unavailable...): status PA_STATUS_REJECTED or RETRY_LATER. */
+int pa_codec_encode_failure (int status, int reason, const char *message, const char *worker,
+                             uint8_t **out, size_t *out_len, pa_err_t *err);
+
+typedef struct {
+    char report_id[PA_REPORT_ID_SIZE];
+    int status;             /* PA_STATUS_* */
+    pa_problems_t problems; /* owned */
+} pa_receipt_entry_t;
+
+typedef struct {
+    int status; /* whole submission: STORED (see entries), REJECTED or RETRY_LATER */
+    int reason; /* PA_REASON_* for a whole-submission failure */
+    char message[256];
+    char worker[64];
+    pa_receipt_entry_t *entries; /* owned */
+    size_t n_entries;
+} pa_receipt_t;
+
+/* Decodes a Receipt; the caller destroys *out. PA_EINVAL when not a Receipt. */
+int pa_codec_decode_receipt (const void *buf, size_t len, pa_receipt_t **out, pa_err_t *err);
+void pa_receipt_destroy (pa_receipt_t **self_p);
+
+#endif

@@ -1,0 +1,28 @@
+/* pa_migrate.h - applies the sql/NNN_name.sql migrations (embedded at build
+ * time) in order, each in its own transaction, recording each in
+ * pingan.schema_migrations. Concurrent runs serialize on an advisory lock. */
+#ifndef PA_MIGRATE_H
+#define PA_MIGRATE_H
+
+#include <libpq-fe.h>
+
+#include "pa_err.h"
+
+typedef struct {
+    int version;      /* NNN of the file name; 0 ends the table */
+    const char *name; /* file name without .sql */
+    const char *sql;  /* the file's text */
+} pa_migration_t;
+
+/* Generated from sql/ by cmake/embed_sql.cmake; read-only. */
+extern const pa_migration_t pa_migrations[];
+
+/* Highest version this build knows. */
+int pa_migrate_latest (void);
+/* The database's version into *out (0 when never initialised). */
+int pa_migrate_current (PGconn *conn, int *out, pa_err_t *err);
+/* Applies every missing migration; *applied counts them. Errors carry the
+ * migration name and the server's message. */
+int pa_migrate_apply (PGconn *conn, int *applied, pa_err_t *err);
+
+#endif

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The README's first command: install, build, start a throwaway PostgreSQL
+# (build/demo-pg, 127.0.0.1:${PINGAN_DEMO_PGPORT:-55432}), create the schema,
+# start a worker, submit examples/ and show what landed. Everything it
+# starts it stops again; the data directory stays for inspection.
+set -euo pipefail
+PINGAN_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+. "$PINGAN_ROOT/scripts/lib.sh"
+build="$PINGAN_ROOT/build"
+pgdir="$build/demo-pg"
+port="${PINGAN_DEMO_PGPORT:-55432}"
+endpoint="tcp://127.0.0.1:${PINGAN_DEMO_PORT:-5555}"
+
+pa_install_deps
+pa_build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+pa_pg_start "$pgdir" "$port"
+worker_pid=""
+cleanup() {
+  [ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null || true
+  pa_pg_stop "$pgdir"
+}
+trap cleanup EXIT
+
+psql -qtA -c "SELECT 1 FROM pg_database WHERE datname = 'pingan'" | grep -q 1 || createdb pingan
+export PGDATABASE=pingan
+"$build/pingan-worker" --init-db
+"$build/pingan-worker" --bind "$endpoint" --log-level info 2>"$build/demo-worker.log" &
+worker_pid=$!
+
+echo "== submitting examples/ (each report's status and id)"
+set +e
+"$build/pingan-produce" --connect "$endpoint" --sender demo "$PINGAN_ROOT"/examples/*.csv "$PINGAN_ROOT"/examples/*.json
+status=$?
+echo "== submitting them again: every report is a duplicate, nothing is stored twice"
+"$build/pingan-produce" --connect "$endpoint" --sender demo --quiet "$PINGAN_ROOT"/examples/*.csv "$PINGAN_ROOT"/examples/*.json
+set -e
+
+echo "== what landed in PostgreSQL (database pingan on 127.0.0.1:$port)"
+psql -P pager=off -c "SELECT district_code, d.name_en AS district, period_type, period_start, count(*) AS reports, sum(value_count) AS values
+  FROM pingan.current_report r JOIN pingan.district d ON d.code = r.district_code
+  GROUP BY 1, 2, 3, 4 ORDER BY 4, 1"
+psql -P pager=off -c "SELECT period_start, indicator_code, sum(count) AS count,
+    sum(numerator) AS numerator, sum(denominator) AS denominator,
+    round((100 * sum(numerator) / nullif(sum(denominator), 0))::numeric, 2) AS percent
+  FROM pingan.v_value GROUP BY 1, 2 ORDER BY 1, 2"
+psql -P pager=off -c "SELECT district_code, town_code, town_name_zh, indicator_code, count, numerator, denominator
+  FROM pingan.v_value WHERE period_start = '2024-03-01' ORDER BY district_code, town_code NULLS FIRST, indicator_code LIMIT 12"
+echo "(worker log: $build/demo-worker.log; PostgreSQL data: $pgdir)"
+exit "$status"

@@ -1,0 +1,93 @@
+-- 003_catalogue.sql - the indicator catalogue and the 2024 targets, both taken
+-- from shared/targets.md (Chongqing Daily, Feb 2024). It owns rows only; the
+-- tables are in 001_schema.sql. The worker validates every value against
+-- pingan.indicator; the aggregator judges pingan.target.
+
+-- Ratios are always sent as numerator and denominator: a district's or the
+-- city's rate is sum(numerator) / sum(denominator), never a mean of rates.
+-- Ceilings are plausibility bounds for one value, not targets.
+INSERT INTO pingan.indicator
+    (code, ref, name_zh, name_en, area, kind, aggregation, level, period_types, ceiling,
+     first_year, description)
+VALUES
+    ('ws_deaths', 'T1', '生产安全死亡人数', 'work-safety deaths',
+     'work safety', 'count', 'flow', 'any', '{day,week,month,quarter,year}', 10000, 2020,
+     'people killed in work-safety accidents in the period'),
+    ('fire_incidents', 'T2', '火灾起数', 'fire incidents',
+     'work safety', 'count', 'flow', 'any', '{day,week,month,quarter,year}', 100000, 2020,
+     'fires in the period'),
+    ('fire_deaths', 'T3', '火灾死亡人数', 'fire deaths',
+     'work safety', 'count', 'flow', 'any', '{day,week,month,quarter,year}', 10000, 2020,
+     'people killed in fires in the period'),
+    ('major_accidents', 'T4', '重特大事故', 'major and extraordinarily serious accidents',
+     'work safety', 'count', 'flow', 'any', '{day,week,month,quarter,year}', 1000, 2020,
+     'major (重大) and extraordinarily serious (特别重大) accidents in the period'),
+    ('vuln_rectified', 'T5', '高危漏洞隐患通报整改率', 'high-risk vulnerability notices rectified',
+     'cyber', 'ratio', 'flow', 'any', '{week,month,quarter,year}', NULL, 2020,
+     'numerator: notices rectified; denominator: high-risk vulnerability notices issued'),
+    ('opinion_risk_assessed', 'T6', '重大决策事项网络舆情风险评估率',
+     'major decisions given an online-opinion risk assessment',
+     'cyber', 'ratio', 'flow', 'any', '{month,quarter,year}', NULL, 2020,
+     'numerator: major decisions assessed; denominator: major decisions taken'),
+    ('business_digitised', 'T7', '镇街核心业务数字化管理率', 'core business of a town managed digitally',
+     'grassroots', 'ratio', 'stock', 'town', '{month,quarter,year}', NULL, 2020,
+     'numerator: core business items managed digitally; denominator: core business items of the town; '
+     'a stock: the position at the end of the period'),
+    ('task_completion', 'T8', '本级任务完成率', 'task completion rate at own level',
+     'grassroots', 'ratio', 'flow', 'any', '{day,week,month,quarter,year}', NULL, 2020,
+     'numerator: tasks completed; denominator: tasks assigned'),
+    ('event_closure', 'T9', '事件办结率', 'event closure rate',
+     'grassroots', 'ratio', 'flow', 'any', '{day,week,month,quarter,year}', NULL, 2020,
+     'numerator: events closed; denominator: events received'),
+    ('yibiaotong_online', 'T10', '"一表通"组件上线', '"yibiaotong" reporting component online',
+     'grassroots', 'count', 'stock', 'town', '{day,week,month,quarter,year}', 1, 2020,
+     '1 if the town''s "一表通" component is online at the end of the period, else 0'),
+    ('sense_of_security', 'B1', '群众安全感', 'public sense of security',
+     'public order', 'ratio', 'stock', 'district', '{quarter,year}', NULL, 2020,
+     'survey: numerator: respondents who feel safe; denominator: respondents. 2023 city rate: 98.77%'),
+    ('major_negative_events', 'B2', '影响平安稳定的重大负面事件',
+     'major negative events affecting stability',
+     'political security', 'count', 'flow', 'any', '{day,week,month,quarter,year}', 1000, 2020,
+     'events in the period; 2023: none'),
+    ('criminal_cases_8', 'B3', '八类主要案件', 'eight major categories of criminal cases',
+     'public order', 'count', 'flow', 'any', '{day,week,month,quarter,year}', 100000, 2020,
+     'cases in the period; the source gives no figure (the sentence is cut off)'),
+    ('industrial_zones', 'R1', '产业类开发区', 'industrial development zones',
+     'reform', 'count', 'stock', 'district', '{quarter,year}', 100, 2020,
+     'zones in the district at the end of the period; 106 across the 38 districts before the reform');
+
+-- The 2024 targets (judged on the year 2024 unless period_type says otherwise).
+INSERT INTO pingan.target (id, indicator_code, rule, threshold, level, period_type, quote_zh, note) VALUES
+    ('T1', 'ws_deaths', 'yoy_decrease', 0.05, 'city', 'year',
+     '全年生产安全死亡人数同比下降5%',
+     'down at least 5% on the same period a year earlier; cannot be judged without that earlier period'),
+    ('T2', 'fire_incidents', 'yoy_decrease', 0.10, 'city', 'year',
+     '全市火灾起数、死亡人数下降10%',
+     'down at least 10% on the same period a year earlier; cannot be judged without that earlier period'),
+    ('T3', 'fire_deaths', 'yoy_decrease', 0.10, 'city', 'year',
+     '全市火灾起数、死亡人数下降10%',
+     'down at least 10% on the same period a year earlier; cannot be judged without that earlier period'),
+    ('T4', 'major_accidents', 'max_count', 0, 'city', 'year',
+     '坚决守住不发生重特大事故底线',
+     'a bottom line: fails on the first occurrence anywhere, in any period'),
+    ('T5', 'vuln_rectified', 'min_ratio', 1.0, 'city', 'year',
+     '整改率达100%',
+     'sum(numerator) / sum(denominator) at least 100%'),
+    ('T6', 'opinion_risk_assessed', 'min_ratio', 0.90, 'city', 'year',
+     '风险评估率达90%',
+     'sum(numerator) / sum(denominator) at least 90%'),
+    ('T7', 'business_digitised', 'min_ratio', 0.60, 'town', 'year',
+     '镇街60%以上核心业务实现数字化管理',
+     'every town at least 60%; a stock, so the year-end position counts'),
+    ('T8', 'task_completion', 'min_ratio', 0.95, 'city', 'year',
+     '保持95%以上',
+     'task completion rate at own level at least 95%'),
+    ('T9', 'event_closure', 'min_ratio', 0.95, 'city', 'year',
+     '保持95%以上',
+     'event closure rate at least 95%'),
+    ('T10', 'yibiaotong_online', 'all_towns', 1031, 'city', 'year',
+     '1031个镇街全面上线"一表通"组件',
+     'all 1031 towns report the component online (count 1)'),
+    ('R1', 'industrial_zones', 'max_per_district', 1, 'district', 'year',
+     '原则上每个区县只保留一家',
+     'at most one industrial development zone in every district ("in principle")');
