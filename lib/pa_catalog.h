@@ -18,33 +18,32 @@ typedef enum {
 
 typedef struct {
     char code[PA_INDICATOR_SIZE];
-    bool is_ratio;         /* ratio (numerator/denominator) rather than count */
+    bool is_ratio; /* ratio (numerator/denominator) rather than count */
     pa_level_t level;
-    unsigned period_mask;  /* bit (1 << pa_period_type_t) per collected period type */
+    unsigned period_mask; /* bit (1 << pa_period_type_t) per collected period type */
     bool has_ceiling;
-    double ceiling;        /* largest acceptable count per value */
-    int first_year;        /* first reporting year */
+    double ceiling; /* largest acceptable count per value */
+    int first_year; /* first reporting year */
 } pa_indicator_t;
 
 typedef struct pa_catalog pa_catalog_t;
 
-pa_catalog_t *pa_catalog_new (void);
-void pa_catalog_destroy (pa_catalog_t **self_p);
+pa_catalog_t *pa_catalog_new(void);
+void pa_catalog_destroy(pa_catalog_t **self_p);
 
-int pa_catalog_add_district (pa_catalog_t *self, const char *code, pa_err_t *err);
-int pa_catalog_add_town (pa_catalog_t *self, const char *code, const char *district,
-                         pa_err_t *err);
-int pa_catalog_add_indicator (pa_catalog_t *self, const pa_indicator_t *ind, pa_err_t *err);
+int pa_catalog_add_district(pa_catalog_t *self, const char *code, pa_err_t *err);
+int pa_catalog_add_town(pa_catalog_t *self, const char *code, const char *district, pa_err_t *err);
+int pa_catalog_add_indicator(pa_catalog_t *self, const pa_indicator_t *ind, pa_err_t *err);
 /* Sorts for lookup; call once after adding, before any lookup. */
-void pa_catalog_seal (pa_catalog_t *self);
+void pa_catalog_seal(pa_catalog_t *self);
 
-bool pa_catalog_has_district (const pa_catalog_t *self, const char *code);
+bool pa_catalog_has_district(const pa_catalog_t *self, const char *code);
 /* District code of a town, or NULL when the town is unknown. */
-const char *pa_catalog_town_district (const pa_catalog_t *self, const char *town);
+const char *pa_catalog_town_district(const pa_catalog_t *self, const char *town);
 /* Indicator by code, or NULL. */
-const pa_indicator_t *pa_catalog_indicator (const pa_catalog_t *self, const char *code);
+const pa_indicator_t *pa_catalog_indicator(const pa_catalog_t *self, const char *code);
 /* Earliest first_year of any indicator (the catalogue's first reporting year). */
-int pa_catalog_first_year (const pa_catalog_t *self);
-size_t pa_catalog_town_count (const pa_catalog_t *self);
+int pa_catalog_first_year(const pa_catalog_t *self);
+size_t pa_catalog_town_count(const pa_catalog_t *self);
 
 #endif

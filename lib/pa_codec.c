@@ -11,114 +11,117 @@
 
 /* ---------------------------------------------------------------- decode */
 
-static void s_item_clear (pa_item_t *item)
+static void s_item_clear(pa_item_t *item)
 {
-    pa_report_destroy (&item->report);
-    pa_problems_clear (&item->problems);
-    free (item->raw);
+    pa_report_destroy(&item->report);
+    pa_problems_clear(&item->problems);
+    free(item->raw);
     item->raw = NULL;
 }
 
-void pa_submission_destroy (pa_submission_t **self_p)
+void pa_submission_destroy(pa_submission_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     pa_submission_t *self = *self_p;
     for (size_t i = 0; i < self->n_items; i++)
-        s_item_clear (&self->items[i]);
-    free (self->items);
-    free (self);
+        s_item_clear(&self->items[i]);
+    free(self->items);
+    free(self);
     *self_p = NULL;
 }
 
-static bool s_id_char_ok (char c)
+static bool s_id_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
 }
 
 /* Copies a string field, recording a problem when missing, too long, or not
  * printable UTF-8 (such text would poison logs and database parameters). */
-static void s_take_string (pa_problems_t *pr, const char *field, const char *src, char *dst,
-                           size_t size, bool required)
+static void s_take_string(pa_problems_t *pr, const char *field, const char *src, char *dst,
+                          size_t size, bool required)
 {
     dst[0] = '\0';
     if (!src || !*src) {
         if (required)
-            pa_problems_add (pr, PA_REASON_MISSING_FIELD, field, "%s is missing", field);
+            pa_problems_add(pr, PA_REASON_MISSING_FIELD, field, "%s is missing", field);
         return;
     }
-    if (!pa_utf8_printable (src)) {
-        pa_problems_add (pr, PA_REASON_INVALID_FIELD, field,
-                         "%s is not printable UTF-8 text", field);
+    if (!pa_utf8_printable(src)) {
+        pa_problems_add(pr, PA_REASON_INVALID_FIELD, field, "%s is not printable UTF-8 text",
+                        field);
         return;
     }
-    if (pa_strlcpy_checked (dst, src, size) != PA_OK) {
-        pa_problems_add (pr, PA_REASON_INVALID_FIELD, field, "%s is longer than %zu bytes", field,
-                         size - 1);
+    if (pa_strlcpy_checked(dst, src, size) != PA_OK) {
+        pa_problems_add(pr, PA_REASON_INVALID_FIELD, field, "%s is longer than %zu bytes", field,
+                        size - 1);
         dst[0] = '\0';
     }
 }
 
-static int s_decode_report (const Pingan__V1__Report *m, pa_item_t *item, pa_err_t *err)
+static int s_decode_report(const Pingan__V1__Report *m, pa_item_t *item, pa_err_t *err)
 {
     pa_problems_t *pr = &item->problems;
-    pa_report_t *r = pa_report_new ();
+    pa_report_t *r = pa_report_new();
     if (!r)
-        return pa_err_set (err, PA_ENOMEM, "out of memory decoding a report");
+        return pa_err_set(err, PA_ENOMEM, "out of memory decoding a report");
     item->report = r;
 
-    size_t raw_len = pingan__v1__report__get_packed_size (m);
-    item->raw = malloc (raw_len ? raw_len : 1);
+    size_t raw_len = pingan__v1__report__get_packed_size(m);
+    item->raw = malloc(raw_len ? raw_len : 1);
     if (!item->raw)
-        return pa_err_set (err, PA_ENOMEM, "out of memory keeping report bytes");
-    item->raw_len = pingan__v1__report__pack (m, item->raw);
+        return pa_err_set(err, PA_ENOMEM, "out of memory keeping report bytes");
+    item->raw_len = pingan__v1__report__pack(m, item->raw);
 
-    s_take_string (pr, "report_id", m->report_id, r->report_id, sizeof r->report_id, true);
+    s_take_string(pr, "report_id", m->report_id, r->report_id, sizeof r->report_id, true);
     for (const char *c = r->report_id; *c; c++) {
-        if (!s_id_char_ok (*c)) {
-            pa_problems_add (pr, PA_REASON_INVALID_FIELD, "report_id",
-                             "report_id may hold only letters, digits and . _ : -");
+        if (!s_id_char_ok(*c)) {
+            pa_problems_add(pr, PA_REASON_INVALID_FIELD, "report_id",
+                            "report_id may hold only letters, digits and . _ : -");
             break;
         }
     }
-    s_take_string (pr, "district", m->district, r->district, sizeof r->district, true);
+    s_take_string(pr, "district", m->district, r->district, sizeof r->district, true);
     if (m->period_type == PINGAN__V1__PERIOD_TYPE__PERIOD_TYPE_UNSPECIFIED)
-        pa_problems_add (pr, PA_REASON_MISSING_FIELD, "period_type", "period_type is missing");
-    else if ((int) m->period_type < 1 || (int) m->period_type > 5)
-        pa_problems_add (pr, PA_REASON_INVALID_FIELD, "period_type", "period_type %d is unknown",
-                         (int) m->period_type);
+        pa_problems_add(pr, PA_REASON_MISSING_FIELD, "period_type", "period_type is missing");
+    else if ((int)m->period_type < 1 || (int)m->period_type > 5)
+        pa_problems_add(pr, PA_REASON_INVALID_FIELD, "period_type", "period_type %d is unknown",
+                        (int)m->period_type);
     else
-        r->period.type = (pa_period_type_t) m->period_type;
-    if (!m->period_start || !*m->period_start) {
-        pa_problems_add (pr, PA_REASON_MISSING_FIELD, "period_start", "period_start is missing");
-    } else {
+        r->period.type = (pa_period_type_t)m->period_type;
+    char start[PA_DATE_SIZE + 1];
+    s_take_string(pr, "period_start", m->period_start, start, sizeof start, true);
+    if (start[0]) {
         pa_err_t perr;
-        if (pa_date_parse (m->period_start, &r->period.start, &perr) != PA_OK)
-            pa_problems_add (pr, PA_REASON_INVALID_FIELD, "period_start", "%s", perr.msg);
+        if (pa_date_parse(start, &r->period.start, &perr) != PA_OK)
+            pa_problems_add(pr, PA_REASON_INVALID_FIELD, "period_start", "%s", perr.msg);
     }
     r->submitted_at_ms = m->submitted_at_ms;
     if (m->submitted_at_ms <= 0)
-        pa_problems_add (pr, PA_REASON_MISSING_FIELD, "submitted_at_ms",
-                         "submitted_at_ms is missing");
+        pa_problems_add(pr, PA_REASON_MISSING_FIELD, "submitted_at_ms",
+                        "submitted_at_ms is missing");
     r->revision = m->revision;
     if (m->revision == 0)
-        pa_problems_add (pr, PA_REASON_MISSING_FIELD, "revision",
-                         "revision is missing (the first report is revision 1)");
+        pa_problems_add(pr, PA_REASON_MISSING_FIELD, "revision",
+                        "revision is missing (the first report is revision 1)");
+    else if (m->revision > INT32_MAX)
+        pa_problems_add(pr, PA_REASON_INVALID_FIELD, "revision",
+                        "revision %u is above the largest allowed, %d", m->revision, INT32_MAX);
     if (m->n_values > PA_MAX_VALUES) {
-        pa_problems_add (pr, PA_REASON_TOO_MANY_VALUES, "values",
-                         "%zu values, more than the limit of %d", m->n_values, PA_MAX_VALUES);
+        pa_problems_add(pr, PA_REASON_TOO_MANY_VALUES, "values",
+                        "%zu values, more than the limit of %d", m->n_values, PA_MAX_VALUES);
         return PA_OK;
     }
     for (size_t i = 0; i < m->n_values; i++) {
         const Pingan__V1__Value *mv = m->values[i];
         pa_value_t v;
-        memset (&v, 0, sizeof v);
+        memset(&v, 0, sizeof v);
         char field[PA_PROBLEM_FIELD_SIZE];
-        snprintf (field, sizeof field, "values[%zu].indicator", i);
-        s_take_string (pr, field, mv->indicator, v.indicator, sizeof v.indicator, true);
-        snprintf (field, sizeof field, "values[%zu].town", i);
-        s_take_string (pr, field, mv->town, v.town, sizeof v.town, false);
+        snprintf(field, sizeof field, "values[%zu].indicator", i);
+        s_take_string(pr, field, mv->indicator, v.indicator, sizeof v.indicator, true);
+        snprintf(field, sizeof field, "values[%zu].town", i);
+        s_take_string(pr, field, mv->town, v.town, sizeof v.town, false);
         if (mv->amount_case == PINGAN__V1__VALUE__AMOUNT_COUNT) {
             v.kind = PA_AMOUNT_COUNT;
             v.count = mv->count;
@@ -127,66 +130,67 @@ static int s_decode_report (const Pingan__V1__Report *m, pa_item_t *item, pa_err
             v.numerator = mv->ratio->numerator;
             v.denominator = mv->ratio->denominator;
         } else {
-            snprintf (field, sizeof field, "values[%zu]", i);
-            pa_problems_add (pr, PA_REASON_MISSING_AMOUNT, field,
-                             "value has neither a count nor a ratio");
+            snprintf(field, sizeof field, "values[%zu]", i);
+            pa_problems_add(pr, PA_REASON_MISSING_AMOUNT, field,
+                            "value has neither a count nor a ratio");
         }
-        int rc = pa_report_add_value (r, &v, err);
+        int rc = pa_report_add_value(r, &v, err);
         if (rc != PA_OK)
             return rc;
     }
     return PA_OK;
 }
 
-int pa_codec_decode_submission (const void *buf, size_t len, pa_submission_t **out, pa_err_t *err)
+int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **out, pa_err_t *err)
 {
     int rc = PA_OK;
     pa_submission_t *sub = NULL;
-    Pingan__V1__Submission *m = pingan__v1__submission__unpack (NULL, len, buf);
+    Pingan__V1__Submission *m = pingan__v1__submission__unpack(NULL, len, buf);
     *out = NULL;
     if (!m) {
-        rc = pa_err_set (err, PA_EINVAL, "%zu bytes are not a pingan Submission message", len);
+        rc = pa_err_set(err, PA_EINVAL, "%zu bytes are not a pingan Submission message", len);
         goto cleanup;
     }
-    sub = calloc (1, sizeof *sub);
-    if (!sub || (m->n_reports && !(sub->items = calloc (m->n_reports, sizeof *sub->items)))) {
-        rc = pa_err_set (err, PA_ENOMEM, "out of memory decoding %zu reports", m->n_reports);
+    sub = calloc(1, sizeof *sub);
+    if (!sub || (m->n_reports && !(sub->items = calloc(m->n_reports, sizeof *sub->items)))) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory decoding %zu reports", m->n_reports);
         goto cleanup;
     }
     sub->version = m->version;
-    if (m->sender && pa_utf8_printable (m->sender))
-        snprintf (sub->sender, sizeof sub->sender, "%s", m->sender);
+    /* The sender is audit text, not judged: keep what fits, whole characters only. */
+    if (m->sender && pa_utf8_printable(m->sender))
+        pa_utf8_copy_prefix(sub->sender, m->sender, sizeof sub->sender);
     for (size_t i = 0; i < m->n_reports; i++) {
         sub->n_items = i + 1;
-        rc = s_decode_report (m->reports[i], &sub->items[i], err);
+        rc = s_decode_report(m->reports[i], &sub->items[i], err);
         if (rc != PA_OK)
             goto cleanup;
     }
     *out = sub;
     sub = NULL;
 cleanup:
-    pa_submission_destroy (&sub);
+    pa_submission_destroy(&sub);
     if (m)
-        pingan__v1__submission__free_unpacked (m, NULL);
+        pingan__v1__submission__free_unpacked(m, NULL);
     return rc;
 }
 
 /* ---------------------------------------------------------------- encode */
 
 /* Packs any message into a fresh buffer. */
-static int s_pack (const ProtobufCMessage *m, uint8_t **out, size_t *out_len, pa_err_t *err)
+static int s_pack(const ProtobufCMessage *m, uint8_t **out, size_t *out_len, pa_err_t *err)
 {
-    size_t len = protobuf_c_message_get_packed_size (m);
-    uint8_t *buf = malloc (len ? len : 1);
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
-        return pa_err_set (err, PA_ENOMEM, "out of memory packing %zu bytes", len);
-    *out_len = protobuf_c_message_pack (m, buf);
+        return pa_err_set(err, PA_ENOMEM, "out of memory packing %zu bytes", len);
+    *out_len = protobuf_c_message_pack(m, buf);
     *out = buf;
     return PA_OK;
 }
 
-int pa_codec_encode_submission (const char *sender, pa_report_t *const *reports, size_t n,
-                                uint8_t **out, size_t *out_len, pa_err_t *err)
+int pa_codec_encode_submission(const char *sender, pa_report_t *const *reports, size_t n,
+                               uint8_t **out, size_t *out_len, pa_err_t *err)
 {
     int rc = PA_OK;
     size_t n_values = 0;
@@ -194,18 +198,18 @@ int pa_codec_encode_submission (const char *sender, pa_report_t *const *reports,
         n_values += reports[i]->n_values;
 
     Pingan__V1__Submission sub = PINGAN__V1__SUBMISSION__INIT;
-    Pingan__V1__Report *rep = calloc (n ? n : 1, sizeof *rep);
-    Pingan__V1__Report **rep_p = calloc (n ? n : 1, sizeof *rep_p);
-    Pingan__V1__Value *val = calloc (n_values ? n_values : 1, sizeof *val);
-    Pingan__V1__Value **val_p = calloc (n_values ? n_values : 1, sizeof *val_p);
-    Pingan__V1__Ratio *ratio = calloc (n_values ? n_values : 1, sizeof *ratio);
-    char (*starts)[PA_DATE_SIZE] = calloc (n ? n : 1, PA_DATE_SIZE);
+    Pingan__V1__Report *rep = calloc(n ? n : 1, sizeof *rep);
+    Pingan__V1__Report **rep_p = calloc(n ? n : 1, sizeof *rep_p);
+    Pingan__V1__Value *val = calloc(n_values ? n_values : 1, sizeof *val);
+    Pingan__V1__Value **val_p = calloc(n_values ? n_values : 1, sizeof *val_p);
+    Pingan__V1__Ratio *ratio = calloc(n_values ? n_values : 1, sizeof *ratio);
+    char(*starts)[PA_DATE_SIZE] = calloc(n ? n : 1, PA_DATE_SIZE);
     if (!rep || !rep_p || !val || !val_p || !ratio || !starts) {
-        rc = pa_err_set (err, PA_ENOMEM, "out of memory encoding %zu reports", n);
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory encoding %zu reports", n);
         goto cleanup;
     }
     sub.version = PA_PROTOCOL_VERSION;
-    sub.sender = (char *) (sender ? sender : "");
+    sub.sender = (char *)(sender ? sender : "");
     sub.n_reports = n;
     sub.reports = rep_p;
     size_t k = 0;
@@ -214,10 +218,10 @@ int pa_codec_encode_submission (const char *sender, pa_report_t *const *reports,
         Pingan__V1__Report init = PINGAN__V1__REPORT__INIT;
         rep[i] = init;
         rep_p[i] = &rep[i];
-        pa_date_format (r->period.start, starts[i]);
-        rep[i].report_id = (char *) r->report_id;
-        rep[i].district = (char *) r->district;
-        rep[i].period_type = (Pingan__V1__PeriodType) r->period.type;
+        pa_date_format(r->period.start, starts[i]);
+        rep[i].report_id = (char *)r->report_id;
+        rep[i].district = (char *)r->district;
+        rep[i].period_type = (Pingan__V1__PeriodType)r->period.type;
         rep[i].period_start = starts[i];
         rep[i].submitted_at_ms = r->submitted_at_ms;
         rep[i].revision = r->revision;
@@ -229,8 +233,8 @@ int pa_codec_encode_submission (const char *sender, pa_report_t *const *reports,
             Pingan__V1__Ratio rinit = PINGAN__V1__RATIO__INIT;
             val[k] = vinit;
             val_p[k] = &val[k];
-            val[k].indicator = (char *) v->indicator;
-            val[k].town = (char *) v->town;
+            val[k].indicator = (char *)v->indicator;
+            val[k].town = (char *)v->town;
             if (v->kind == PA_AMOUNT_COUNT) {
                 val[k].amount_case = PINGAN__V1__VALUE__AMOUNT_COUNT;
                 val[k].count = v->count;
@@ -243,50 +247,50 @@ int pa_codec_encode_submission (const char *sender, pa_report_t *const *reports,
             }
         }
     }
-    rc = s_pack (&sub.base, out, out_len, err);
+    rc = s_pack(&sub.base, out, out_len, err);
 cleanup:
-    free (rep);
-    free (rep_p);
-    free (val);
-    free (val_p);
-    free (ratio);
-    free (starts);
+    free(rep);
+    free(rep_p);
+    free(val);
+    free(val_p);
+    free(ratio);
+    free(starts);
     return rc;
 }
 
 /* Fills a Problem array from a problem list; the arrays are the caller's. */
-static void s_fill_problems (const pa_problems_t *pr, Pingan__V1__Problem *pb,
-                             Pingan__V1__Problem **pb_p)
+static void s_fill_problems(const pa_problems_t *pr, Pingan__V1__Problem *pb,
+                            Pingan__V1__Problem **pb_p)
 {
     for (size_t j = 0; j < pr->n; j++) {
         Pingan__V1__Problem init = PINGAN__V1__PROBLEM__INIT;
         pb[j] = init;
-        pb[j].reason = (Pingan__V1__Reason) pr->items[j].reason;
-        pb[j].field = (char *) pr->items[j].field;
-        pb[j].message = (char *) pr->items[j].message;
+        pb[j].reason = (Pingan__V1__Reason)pr->items[j].reason;
+        pb[j].field = (char *)pr->items[j].field;
+        pb[j].message = (char *)pr->items[j].message;
         pb_p[j] = &pb[j];
     }
 }
 
-int pa_codec_encode_receipt (const pa_submission_t *sub, const char *worker, uint8_t **out,
-                             size_t *out_len, pa_err_t *err)
+int pa_codec_encode_receipt(const pa_submission_t *sub, const char *worker, uint8_t **out,
+                            size_t *out_len, pa_err_t *err)
 {
     int rc = PA_OK;
     size_t n = sub->n_items, n_problems = 0;
     for (size_t i = 0; i < n; i++)
         n_problems += sub->items[i].problems.n;
     Pingan__V1__Receipt rec = PINGAN__V1__RECEIPT__INIT;
-    Pingan__V1__ReportStatus *st = calloc (n ? n : 1, sizeof *st);
-    Pingan__V1__ReportStatus **st_p = calloc (n ? n : 1, sizeof *st_p);
-    Pingan__V1__Problem *pb = calloc (n_problems ? n_problems : 1, sizeof *pb);
-    Pingan__V1__Problem **pb_p = calloc (n_problems ? n_problems : 1, sizeof *pb_p);
+    Pingan__V1__ReportStatus *st = calloc(n ? n : 1, sizeof *st);
+    Pingan__V1__ReportStatus **st_p = calloc(n ? n : 1, sizeof *st_p);
+    Pingan__V1__Problem *pb = calloc(n_problems ? n_problems : 1, sizeof *pb);
+    Pingan__V1__Problem **pb_p = calloc(n_problems ? n_problems : 1, sizeof *pb_p);
     if (!st || !st_p || !pb || !pb_p) {
-        rc = pa_err_set (err, PA_ENOMEM, "out of memory encoding a receipt");
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory encoding a receipt");
         goto cleanup;
     }
     rec.version = PA_PROTOCOL_VERSION;
     rec.status = PINGAN__V1__STATUS__STATUS_STORED;
-    rec.worker = (char *) (worker ? worker : "");
+    rec.worker = (char *)(worker ? worker : "");
     rec.n_statuses = n;
     rec.statuses = st_p;
     size_t k = 0;
@@ -295,80 +299,80 @@ int pa_codec_encode_receipt (const pa_submission_t *sub, const char *worker, uin
         Pingan__V1__ReportStatus init = PINGAN__V1__REPORT_STATUS__INIT;
         st[i] = init;
         st_p[i] = &st[i];
-        st[i].report_id = (char *) (item->report ? item->report->report_id : "");
-        st[i].status = (Pingan__V1__Status) item->status;
+        st[i].report_id = (char *)(item->report ? item->report->report_id : "");
+        st[i].status = (Pingan__V1__Status)item->status;
         st[i].n_problems = item->problems.n;
         st[i].problems = &pb_p[k];
-        s_fill_problems (&item->problems, &pb[k], &pb_p[k]);
+        s_fill_problems(&item->problems, &pb[k], &pb_p[k]);
         k += item->problems.n;
     }
-    rc = s_pack (&rec.base, out, out_len, err);
+    rc = s_pack(&rec.base, out, out_len, err);
 cleanup:
-    free (st);
-    free (st_p);
-    free (pb);
-    free (pb_p);
+    free(st);
+    free(st_p);
+    free(pb);
+    free(pb_p);
     return rc;
 }
 
-int pa_codec_encode_failure (int status, int reason, const char *message, const char *worker,
-                             uint8_t **out, size_t *out_len, pa_err_t *err)
+int pa_codec_encode_failure(int status, int reason, const char *message, const char *worker,
+                            uint8_t **out, size_t *out_len, pa_err_t *err)
 {
     Pingan__V1__Receipt rec = PINGAN__V1__RECEIPT__INIT;
     rec.version = PA_PROTOCOL_VERSION;
-    rec.status = (Pingan__V1__Status) status;
-    rec.reason = (Pingan__V1__Reason) reason;
-    rec.message = (char *) (message ? message : "");
-    rec.worker = (char *) (worker ? worker : "");
-    return s_pack (&rec.base, out, out_len, err);
+    rec.status = (Pingan__V1__Status)status;
+    rec.reason = (Pingan__V1__Reason)reason;
+    rec.message = (char *)(message ? message : "");
+    rec.worker = (char *)(worker ? worker : "");
+    return s_pack(&rec.base, out, out_len, err);
 }
 
-void pa_receipt_destroy (pa_receipt_t **self_p)
+void pa_receipt_destroy(pa_receipt_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     pa_receipt_t *self = *self_p;
     for (size_t i = 0; i < self->n_entries; i++)
-        pa_problems_clear (&self->entries[i].problems);
-    free (self->entries);
-    free (self);
+        pa_problems_clear(&self->entries[i].problems);
+    free(self->entries);
+    free(self);
     *self_p = NULL;
 }
 
-int pa_codec_decode_receipt (const void *buf, size_t len, pa_receipt_t **out, pa_err_t *err)
+int pa_codec_decode_receipt(const void *buf, size_t len, pa_receipt_t **out, pa_err_t *err)
 {
     int rc = PA_OK;
     pa_receipt_t *rec = NULL;
-    Pingan__V1__Receipt *m = pingan__v1__receipt__unpack (NULL, len, buf);
+    Pingan__V1__Receipt *m = pingan__v1__receipt__unpack(NULL, len, buf);
     *out = NULL;
     if (!m) {
-        rc = pa_err_set (err, PA_EINVAL, "%zu bytes are not a pingan Receipt message", len);
+        rc = pa_err_set(err, PA_EINVAL, "%zu bytes are not a pingan Receipt message", len);
         goto cleanup;
     }
-    rec = calloc (1, sizeof *rec);
-    if (!rec || (m->n_statuses && !(rec->entries = calloc (m->n_statuses, sizeof *rec->entries)))) {
-        rc = pa_err_set (err, PA_ENOMEM, "out of memory decoding a receipt");
+    rec = calloc(1, sizeof *rec);
+    if (!rec || (m->n_statuses && !(rec->entries = calloc(m->n_statuses, sizeof *rec->entries)))) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory decoding a receipt");
         goto cleanup;
     }
-    rec->status = (int) m->status;
-    rec->reason = (int) m->reason;
-    snprintf (rec->message, sizeof rec->message, "%s", m->message ? m->message : "");
-    snprintf (rec->worker, sizeof rec->worker, "%s", m->worker ? m->worker : "");
+    rec->status = (int)m->status;
+    rec->reason = (int)m->reason;
+    snprintf(rec->message, sizeof rec->message, "%s", m->message ? m->message : "");
+    snprintf(rec->worker, sizeof rec->worker, "%s", m->worker ? m->worker : "");
     rec->n_entries = m->n_statuses;
     for (size_t i = 0; i < m->n_statuses; i++) {
         const Pingan__V1__ReportStatus *s = m->statuses[i];
         pa_receipt_entry_t *e = &rec->entries[i];
-        snprintf (e->report_id, sizeof e->report_id, "%s", s->report_id ? s->report_id : "");
-        e->status = (int) s->status;
+        snprintf(e->report_id, sizeof e->report_id, "%s", s->report_id ? s->report_id : "");
+        e->status = (int)s->status;
         for (size_t j = 0; j < s->n_problems; j++)
-            pa_problems_add (&e->problems, (int) s->problems[j]->reason, s->problems[j]->field,
-                             "%s", s->problems[j]->message ? s->problems[j]->message : "");
+            pa_problems_add(&e->problems, (int)s->problems[j]->reason, s->problems[j]->field, "%s",
+                            s->problems[j]->message ? s->problems[j]->message : "");
     }
     *out = rec;
     rec = NULL;
 cleanup:
-    pa_receipt_destroy (&rec);
+    pa_receipt_destroy(&rec);
     if (m)
-        pingan__v1__receipt__free_unpacked (m, NULL);
+        pingan__v1__receipt__free_unpacked(m, NULL);
     return rc;
 }

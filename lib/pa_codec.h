@@ -22,8 +22,8 @@ typedef struct {
     pa_problems_t problems; /* owned; every problem found so far */
     uint8_t *raw;           /* owned; the Report message bytes, kept for rebuilds */
     size_t raw_len;
-    int status;   /* PA_STATUS_*; PA_STATUS_NONE until judged */
-    int64_t pk;   /* pingan.report.id once stored or found duplicate; 0 otherwise */
+    int status; /* PA_STATUS_*; PA_STATUS_NONE until judged */
+    int64_t pk; /* pingan.report.id once stored or found duplicate; 0 otherwise */
 } pa_item_t;
 
 typedef struct {
@@ -35,22 +35,22 @@ typedef struct {
 
 /* Decodes a Submission. On PA_EINVAL (not a Submission) *out stays NULL and
  * err says why; PA_ENOMEM. The caller destroys *out. */
-int pa_codec_decode_submission (const void *buf, size_t len, pa_submission_t **out, pa_err_t *err);
+int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **out, pa_err_t *err);
 /* NULL-safe; sets *self_p to NULL. */
-void pa_submission_destroy (pa_submission_t **self_p);
+void pa_submission_destroy(pa_submission_t **self_p);
 
 /* Encodes reports as one Submission into a malloc'ed buffer (*out, caller
  * frees). Does not take ownership of the reports. */
-int pa_codec_encode_submission (const char *sender, pa_report_t *const *reports, size_t n,
-                                uint8_t **out, size_t *out_len, pa_err_t *err);
+int pa_codec_encode_submission(const char *sender, pa_report_t *const *reports, size_t n,
+                               uint8_t **out, size_t *out_len, pa_err_t *err);
 
 /* Encodes the receipt for a judged submission: one status per item, in order. */
-int pa_codec_encode_receipt (const pa_submission_t *sub, const char *worker, uint8_t **out,
-                             size_t *out_len, pa_err_t *err);
+int pa_codec_encode_receipt(const pa_submission_t *sub, const char *worker, uint8_t **out,
+                            size_t *out_len, pa_err_t *err);
 /* Encodes a receipt that answers a whole submission at once (undecodable,
  * oversize, store unavailable...): status PA_STATUS_REJECTED or RETRY_LATER. */
-int pa_codec_encode_failure (int status, int reason, const char *message, const char *worker,
-                             uint8_t **out, size_t *out_len, pa_err_t *err);
+int pa_codec_encode_failure(int status, int reason, const char *message, const char *worker,
+                            uint8_t **out, size_t *out_len, pa_err_t *err);
 
 typedef struct {
     char report_id[PA_REPORT_ID_SIZE];
@@ -68,7 +68,7 @@ typedef struct {
 } pa_receipt_t;
 
 /* Decodes a Receipt; the caller destroys *out. PA_EINVAL when not a Receipt. */
-int pa_codec_decode_receipt (const void *buf, size_t len, pa_receipt_t **out, pa_err_t *err);
-void pa_receipt_destroy (pa_receipt_t **self_p);
+int pa_codec_decode_receipt(const void *buf, size_t len, pa_receipt_t **out, pa_err_t *err);
+void pa_receipt_destroy(pa_receipt_t **self_p);
 
 #endif

@@ -18,21 +18,21 @@ typedef enum {
 } pa_opt_type_t;
 
 typedef struct {
-    const char *name;    /* long flag without dashes; NULL ends the table */
-    const char *env;     /* environment variable, or NULL */
-    const char *def;     /* default as text, or NULL (unset) */
+    const char *name; /* long flag without dashes; NULL ends the table */
+    const char *env;  /* environment variable, or NULL */
+    const char *def;  /* default as text, or NULL (unset) */
     pa_opt_type_t type;
-    size_t offset;       /* offsetof the field in the config struct */
-    const char *help;    /* one line */
+    size_t offset;    /* offsetof the field in the config struct */
+    const char *help; /* one line */
 } pa_opt_t;
 
 /* Fills cfg from opts' defaults, the environment and argv. Positional
  * arguments are left in argv[*first_arg .. argc-1]. "--help" and "--version"
  * set *help / *version and stop parsing. PA_EINVAL names the bad flag. */
-int pa_config_parse (const pa_opt_t *opts, void *cfg, int argc, char **argv, int *first_arg,
-                     int *help, int *version, pa_err_t *err);
+int pa_config_parse(const pa_opt_t *opts, void *cfg, int argc, char **argv, int *first_arg,
+                    int *help, int *version, pa_err_t *err);
 
 /* Prints usage lines for every option, with env names and defaults. */
-void pa_config_help (const pa_opt_t *opts, FILE *out);
+void pa_config_help(const pa_opt_t *opts, FILE *out);
 
 #endif

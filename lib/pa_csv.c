@@ -20,6 +20,8 @@
 
 /* Room for a period, period type or date field plus slack to say "too long". */
 #define S_SHORT_FIELD_SIZE 32
+/* Growth step of libcsv's field buffer. */
+#define S_CSV_BLOCK_BYTES 4096
 /* How much of an offending field an error message quotes. */
 #define S_QUOTE_SIZE 48
 
@@ -423,6 +425,9 @@ pa_csv_t *pa_csv_new(const char *source, pa_report_cb cb, void *arg, pa_err_t *e
     if (csv_init(&self->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         goto nomem;
     self->parser_ready = true;
+    /* libcsv grows its field buffer by blk_size at a time (linearly): a
+     * larger step keeps a long field from costing thousands of reallocs. */
+    csv_set_blk_size(&self->parser, S_CSV_BLOCK_BYTES);
     self->report = pa_report_new();
     if (!self->report)
         goto nomem;

@@ -20,24 +20,23 @@
 #define PA_ERR_MSG_SIZE 512
 
 typedef struct {
-    int code;                   /* one of PA_E*, PA_OK when unset */
-    char sqlstate[6];           /* five characters, or "" when not from PostgreSQL */
-    char msg[PA_ERR_MSG_SIZE];  /* lower case, no trailing period */
+    int code;                  /* one of PA_E*, PA_OK when unset */
+    char sqlstate[6];          /* five characters, or "" when not from PostgreSQL */
+    char msg[PA_ERR_MSG_SIZE]; /* lower case, no trailing period */
 } pa_err_t;
 
 /* Clears err (NULL allowed). */
-void pa_err_clear (pa_err_t *err);
+void pa_err_clear(pa_err_t *err);
 
 /* Fills err (NULL allowed) with code and a printf-style message; returns code
  * so that callers can write `return pa_err_set (err, PA_EINVAL, ...)`. */
-int pa_err_set (pa_err_t *err, int code, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+int pa_err_set(pa_err_t *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Prefixes the existing message with a printf-style context, "ctx: msg". */
-void pa_err_prefix (pa_err_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+void pa_err_prefix(pa_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Short name of a code ("retry", "reject", ...), never NULL. */
-const char *pa_err_name (int code);
+const char *pa_err_name(int code);
 
 /* Classes a PostgreSQL failure by SQLSTATE (see docs/operations.md):
  *   08xxx, 40001, 40P01, 53xxx, 57P01-57P03, 55P03, or no SQLSTATE -> PA_ERETRY
@@ -45,7 +44,6 @@ const char *pa_err_name (int code);
  *   other 22xxx / 23xxx                                                -> PA_EREJECT
  *   anything else                                                      -> PA_EFATAL
  * Pure: no I/O. sqlstate may be NULL (connection lost). */
-int pa_err_class_sqlstate (const char *sqlstate, const char *constraint,
-                           const char *dup_constraint);
+int pa_err_class_sqlstate(const char *sqlstate, const char *constraint, const char *dup_constraint);
 
 #endif

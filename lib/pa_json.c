@@ -11,10 +11,10 @@
 
 #include "pa_input_priv.h"
 
-#define S_KEY_TEXT_SIZE    48 /* how much of a key an error message quotes */
-#define S_QUOTE_SIZE       48 /* how much of a bad value an error message quotes */
-#define S_SHORT_FIELD_SIZE 32 /* room for a period, period type or date */
-#define S_PATH_SIZE        160
+#define S_KEY_TEXT_SIZE    48  /* how much of a key an error message quotes */
+#define S_QUOTE_SIZE       48  /* how much of a bad value an error message quotes */
+#define S_SHORT_FIELD_SIZE 32  /* room for a period, period type or date */
+#define S_PATH_SIZE        160 /* > reports[20 digits].values[20 digits].47-char key */
 
 /* Where the parser is; each state says what token may come next. */
 typedef enum {
@@ -657,6 +657,15 @@ static const yajl_callbacks s_callbacks = {
     .yajl_end_array = s_on_end_array,
 };
 
+/* The key whose value is awaited, or NULL: the leaf of a position's path
+ * when the parse stops between tokens. */
+static const char *s_awaited_key(const pa_json_t *self)
+{
+    bool in_value =
+        self->state == S_REPORT_VAL || self->state == S_VALUE_VAL || self->state == S_WRAPPER_VAL;
+    return in_value ? self->key_text : NULL;
+}
+
 /* Turns a yajl syntax error into a located message. */
 static void s_yajl_fail(pa_json_t *self)
 {
@@ -671,9 +680,7 @@ static void s_yajl_fail(pa_json_t *self)
     size_t n = strlen(reason);
     while (n > 0 && (reason[n - 1] == '\n' || reason[n - 1] == '.' || reason[n - 1] == ' '))
         reason[--n] = '\0';
-    bool in_value =
-        self->state == S_REPORT_VAL || self->state == S_VALUE_VAL || self->state == S_WRAPPER_VAL;
-    const char *leaf = in_value ? self->key_text : NULL;
+    const char *leaf = s_awaited_key(self);
     if (strstr(reason, "premature EOF"))
         s_fail(self, PA_EINVAL, leaf, "truncated input: the json ends inside a value");
     else
@@ -746,7 +753,7 @@ int pa_json_feed(pa_json_t *self, const char *buf, size_t len, pa_err_t *err)
         self->scanned = len;
         /* yajl buffers a token that spans chunks; bound that buffer. */
         if (self->fed_bytes + len - self->callback_bytes > PA_INPUT_MAX_TOKEN_BYTES)
-            s_fail(self, PA_EINVAL, NULL, "no json token ends within %d bytes",
+            s_fail(self, PA_EINVAL, s_awaited_key(self), "no json token ends within %d bytes",
                    PA_INPUT_MAX_TOKEN_BYTES);
     }
     self->fed_bytes += len;

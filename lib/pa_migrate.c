@@ -12,7 +12,7 @@
 /* Arbitrary constant naming the "schema migration" advisory lock. */
 #define PA_MIGRATE_LOCK_KEY "7428190311"
 
-int pa_migrate_latest (void)
+int pa_migrate_latest(void)
 {
     int latest = 0;
     for (const pa_migration_t *m = pa_migrations; m->name; m++)
@@ -22,89 +22,88 @@ int pa_migrate_latest (void)
 }
 
 /* Runs a command and checks its status; fills err with the server message. */
-static int s_exec (PGconn *conn, const char *sql, ExecStatusType want, const char *what,
-                   pa_err_t *err)
+static int s_exec(PGconn *conn, const char *sql, ExecStatusType want, const char *what,
+                  pa_err_t *err)
 {
     int rc = PA_OK;
-    PGresult *res = PQexec (conn, sql);
-    if (PQresultStatus (res) != want) {
-        const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
-        rc = pa_err_set (err, pa_err_class_sqlstate (state, NULL, NULL), "%s: %s", what,
-                         PQerrorMessage (conn));
+    PGresult *res = PQexec(conn, sql);
+    if (PQresultStatus(res) != want) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        rc = pa_err_set(err, pa_err_class_sqlstate(state, NULL, NULL), "%s: %s", what,
+                        PQerrorMessage(conn));
         if (err && state)
-            snprintf (err->sqlstate, sizeof err->sqlstate, "%s", state);
+            snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
     }
-    PQclear (res);
+    PQclear(res);
     return rc;
 }
 
-int pa_migrate_current (PGconn *conn, int *out, pa_err_t *err)
+int pa_migrate_current(PGconn *conn, int *out, pa_err_t *err)
 {
     int rc = PA_OK;
     *out = 0;
-    PGresult *res = PQexec (conn, PA_SQL_SCHEMA_EXISTS);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        rc = pa_err_set (err, PA_ERETRY, "could not look for the schema: %s",
-                         PQerrorMessage (conn));
+    PGresult *res = PQexec(conn, PA_SQL_SCHEMA_EXISTS);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = pa_err_set(err, PA_ERETRY, "could not look for the schema: %s", PQerrorMessage(conn));
         goto cleanup;
     }
-    if (PQntuples (res) != 1 || strcmp (PQgetvalue (res, 0, 0), "t") != 0)
+    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
         goto cleanup; /* never initialised */
-    PQclear (res);
-    res = PQexec (conn, PA_SQL_SCHEMA_VERSION);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        rc = pa_err_set (err, PA_ERETRY, "could not read the schema version: %s",
-                         PQerrorMessage (conn));
+    PQclear(res);
+    res = PQexec(conn, PA_SQL_SCHEMA_VERSION);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = pa_err_set(err, PA_ERETRY, "could not read the schema version: %s",
+                        PQerrorMessage(conn));
         goto cleanup;
     }
-    if (PQntuples (res) == 1 && !PQgetisnull (res, 0, 0))
-        *out = atoi (PQgetvalue (res, 0, 0));
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        *out = atoi(PQgetvalue(res, 0, 0));
 cleanup:
-    PQclear (res);
+    PQclear(res);
     return rc;
 }
 
-int pa_migrate_apply (PGconn *conn, int *applied, pa_err_t *err)
+int pa_migrate_apply(PGconn *conn, int *applied, pa_err_t *err)
 {
     int rc = PA_OK;
     *applied = 0;
     for (const pa_migration_t *m = pa_migrations; m->name; m++) {
         int current = 0;
         bool in_tx = false;
-        rc = s_exec (conn, "BEGIN", PGRES_COMMAND_OK, "begin", err);
+        rc = s_exec(conn, "BEGIN", PGRES_COMMAND_OK, "begin", err);
         if (rc != PA_OK)
             goto cleanup;
         in_tx = true;
-        rc = s_exec (conn, "SELECT pg_advisory_xact_lock(" PA_MIGRATE_LOCK_KEY ")", PGRES_TUPLES_OK,
-                     "lock", err);
+        rc = s_exec(conn, "SELECT pg_advisory_xact_lock(" PA_MIGRATE_LOCK_KEY ")", PGRES_TUPLES_OK,
+                    "lock", err);
         if (rc == PA_OK)
-            rc = pa_migrate_current (conn, &current, err);
+            rc = pa_migrate_current(conn, &current, err);
         if (rc == PA_OK && m->version > current) {
-            rc = s_exec (conn, m->sql, PGRES_COMMAND_OK, m->name, err);
+            rc = s_exec(conn, m->sql, PGRES_COMMAND_OK, m->name, err);
             if (rc == PA_OK) {
                 const char *params[2];
                 char version[16];
-                snprintf (version, sizeof version, "%d", m->version);
+                snprintf(version, sizeof version, "%d", m->version);
                 params[0] = version;
                 params[1] = m->name;
                 PGresult *res =
-                    PQexecParams (conn, PA_SQL_RECORD_MIGRATION, 2, NULL, params, NULL, NULL, 0);
-                if (PQresultStatus (res) != PGRES_COMMAND_OK)
-                    rc = pa_err_set (err, PA_EFATAL, "could not record %s: %s", m->name,
-                                     PQerrorMessage (conn));
-                PQclear (res);
+                    PQexecParams(conn, PA_SQL_RECORD_MIGRATION, 2, NULL, params, NULL, NULL, 0);
+                if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                    rc = pa_err_set(err, PA_EFATAL, "could not record %s: %s", m->name,
+                                    PQerrorMessage(conn));
+                PQclear(res);
             }
             if (rc == PA_OK)
                 (*applied)++;
         }
         if (rc == PA_OK) {
-            rc = s_exec (conn, "COMMIT", PGRES_COMMAND_OK, "commit", err);
+            rc = s_exec(conn, "COMMIT", PGRES_COMMAND_OK, "commit", err);
             in_tx = false;
         }
         if (rc != PA_OK) {
             if (in_tx) {
-                PGresult *res = PQexec (conn, "ROLLBACK");
-                PQclear (res);
+                PGresult *res = PQexec(conn, "ROLLBACK");
+                PQclear(res);
             }
             goto cleanup;
         }

@@ -18,11 +18,11 @@ typedef struct {
 extern const pa_migration_t pa_migrations[];
 
 /* Highest version this build knows. */
-int pa_migrate_latest (void);
+int pa_migrate_latest(void);
 /* The database's version into *out (0 when never initialised). */
-int pa_migrate_current (PGconn *conn, int *out, pa_err_t *err);
+int pa_migrate_current(PGconn *conn, int *out, pa_err_t *err);
 /* Applies every missing migration; *applied counts them. Errors carry the
  * migration name and the server's message. */
-int pa_migrate_apply (PGconn *conn, int *applied, pa_err_t *err);
+int pa_migrate_apply(PGconn *conn, int *applied, pa_err_t *err);
 
 #endif

@@ -27,27 +27,27 @@ typedef struct {
 #define PA_PERIOD_SIZE 16 /* longest period id + NUL */
 
 /* "day", "week", "month", "quarter", "year" (case-sensitive); PA_EINVAL otherwise. */
-int pa_period_type_parse (const char *s, pa_period_type_t *out);
+int pa_period_type_parse(const char *s, pa_period_type_t *out);
 /* The name above, or "none" for anything else. */
-const char *pa_period_type_name (pa_period_type_t type);
+const char *pa_period_type_name(pa_period_type_t type);
 
 /* Days since the epoch of a civil date; no validation of month/day ranges. */
-int32_t pa_date_from_ymd (int year, int month, int day);
-void pa_date_to_ymd (int32_t days, int *year, int *month, int *day);
+int32_t pa_date_from_ymd(int year, int month, int day);
+void pa_date_to_ymd(int32_t days, int *year, int *month, int *day);
 /* Strict "YYYY-MM-DD" with a real calendar day, years 1900..9999. */
-int pa_date_parse (const char *s, int32_t *out, pa_err_t *err);
-void pa_date_format (int32_t days, char out[PA_DATE_SIZE]);
+int pa_date_parse(const char *s, int32_t *out, pa_err_t *err);
+void pa_date_format(int32_t days, char out[PA_DATE_SIZE]);
 /* 1 = Monday ... 7 = Sunday. */
-int pa_date_weekday (int32_t days);
+int pa_date_weekday(int32_t days);
 
 /* Parses a period id: "2024-03-05" (day), "2024-W09" (ISO week), "2024-03"
  * (month), "2024-Q1" (quarter), "2024" (year). */
-int pa_period_parse (const char *s, pa_period_t *out, pa_err_t *err);
+int pa_period_parse(const char *s, pa_period_t *out, pa_err_t *err);
 /* Writes the period id in the form pa_period_parse reads. */
-void pa_period_format (const pa_period_t *p, char out[PA_PERIOD_SIZE]);
+void pa_period_format(const pa_period_t *p, char out[PA_PERIOD_SIZE]);
 /* True when start is the first day of a period of that type. */
-bool pa_period_aligned (pa_period_type_t type, int32_t start);
+bool pa_period_aligned(pa_period_type_t type, int32_t start);
 /* First day after the period (exclusive end). */
-int32_t pa_period_end (const pa_period_t *p);
+int32_t pa_period_end(const pa_period_t *p);
 
 #endif

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-void pa_problems_clear (pa_problems_t *self)
+void pa_problems_clear(pa_problems_t *self)
 {
-    free (self->items);
-    memset (self, 0, sizeof *self);
+    free(self->items);
+    memset(self, 0, sizeof *self);
 }
 
-void pa_problems_add (pa_problems_t *self, int reason, const char *field, const char *fmt, ...)
+void pa_problems_add(pa_problems_t *self, int reason, const char *field, const char *fmt, ...)
 {
     if (self->n >= PA_PROBLEMS_MAX) {
         self->dropped++;
@@ -20,7 +20,7 @@ void pa_problems_add (pa_problems_t *self, int reason, const char *field, const 
     }
     if (self->n == self->cap) {
         size_t cap = self->cap ? self->cap * 2 : 4;
-        pa_problem_t *grown = realloc (self->items, cap * sizeof *grown);
+        pa_problem_t *grown = realloc(self->items, cap * sizeof *grown);
         if (!grown) {
             self->dropped++;
             return;
@@ -30,11 +30,11 @@ void pa_problems_add (pa_problems_t *self, int reason, const char *field, const 
     }
     pa_problem_t *p = &self->items[self->n++];
     p->reason = reason;
-    snprintf (p->field, sizeof p->field, "%s", field ? field : "");
+    snprintf(p->field, sizeof p->field, "%s", field ? field : "");
     va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (p->message, sizeof p->message, fmt, ap);
-    va_end (ap);
+    va_start(ap, fmt);
+    vsnprintf(p->message, sizeof p->message, fmt, ap);
+    va_end(ap);
 }
 
 static const struct {
@@ -75,7 +75,7 @@ static const struct {
     {PA_REASON_STORE_UNAVAILABLE, "store_unavailable"},
 };
 
-const char *pa_reason_name (int reason)
+const char *pa_reason_name(int reason)
 {
     for (size_t i = 0; i < sizeof s_reasons / sizeof s_reasons[0]; i++)
         if (s_reasons[i].reason == reason)
@@ -83,21 +83,26 @@ const char *pa_reason_name (int reason)
     return "unspecified";
 }
 
-int pa_reason_from_name (const char *name)
+int pa_reason_from_name(const char *name)
 {
     for (size_t i = 0; name && i < sizeof s_reasons / sizeof s_reasons[0]; i++)
-        if (strcmp (s_reasons[i].name, name) == 0)
+        if (strcmp(s_reasons[i].name, name) == 0)
             return s_reasons[i].reason;
     return PA_REASON_NONE;
 }
 
-const char *pa_status_name (int status)
+const char *pa_status_name(int status)
 {
     switch (status) {
-    case PA_STATUS_STORED: return "stored";
-    case PA_STATUS_DUPLICATE: return "duplicate";
-    case PA_STATUS_REJECTED: return "rejected";
-    case PA_STATUS_RETRY_LATER: return "retry_later";
-    default: return "unspecified";
+    case PA_STATUS_STORED:
+        return "stored";
+    case PA_STATUS_DUPLICATE:
+        return "duplicate";
+    case PA_STATUS_REJECTED:
+        return "rejected";
+    case PA_STATUS_RETRY_LATER:
+        return "retry_later";
+    default:
+        return "unspecified";
     }
 }

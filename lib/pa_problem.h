@@ -58,7 +58,7 @@ enum {
 #define PA_PROBLEMS_MAX       64 /* beyond this, problems are counted, not kept */
 
 typedef struct {
-    int reason;                       /* PA_REASON_* */
+    int reason;                        /* PA_REASON_* */
     char field[PA_PROBLEM_FIELD_SIZE]; /* e.g. "values[3].ratio.numerator" */
     char message[PA_PROBLEM_MSG_SIZE];
 } pa_problem_t;
@@ -71,18 +71,18 @@ typedef struct {
 } pa_problems_t;
 
 /* Frees the items and empties the list (the struct itself is the caller's). */
-void pa_problems_clear (pa_problems_t *self);
+void pa_problems_clear(pa_problems_t *self);
 
 /* Appends a problem (printf-style message); counts it in dropped when full. */
-void pa_problems_add (pa_problems_t *self, int reason, const char *field, const char *fmt, ...)
-    __attribute__ ((format (printf, 4, 5)));
+void pa_problems_add(pa_problems_t *self, int reason, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Snake-case name of a reason ("numerator_above_denominator"), never NULL;
  * the same names the database uses in quarantine.reasons. */
-const char *pa_reason_name (int reason);
+const char *pa_reason_name(int reason);
 /* Inverse of pa_reason_name; PA_REASON_NONE when unknown. */
-int pa_reason_from_name (const char *name);
+int pa_reason_from_name(const char *name);
 /* "stored", "duplicate", "rejected", "retry_later" or "unspecified". */
-const char *pa_status_name (int status);
+const char *pa_status_name(int status);
 
 #endif

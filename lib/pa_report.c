@@ -6,38 +6,38 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
-pa_report_t *pa_report_new (void)
+pa_report_t *pa_report_new(void)
 {
-    return calloc (1, sizeof (pa_report_t));
+    return calloc(1, sizeof(pa_report_t));
 }
 
-void pa_report_destroy (pa_report_t **self_p)
+void pa_report_destroy(pa_report_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    free ((*self_p)->values);
-    free (*self_p);
+    free((*self_p)->values);
+    free(*self_p);
     *self_p = NULL;
 }
 
-void pa_report_reset (pa_report_t *self)
+void pa_report_reset(pa_report_t *self)
 {
     pa_value_t *values = self->values;
     size_t cap = self->cap_values;
-    memset (self, 0, sizeof *self);
+    memset(self, 0, sizeof *self);
     self->values = values;
     self->cap_values = cap;
 }
 
-int pa_report_add_value (pa_report_t *self, const pa_value_t *value, pa_err_t *err)
+int pa_report_add_value(pa_report_t *self, const pa_value_t *value, pa_err_t *err)
 {
     if (self->n_values >= PA_MAX_VALUES)
-        return pa_err_set (err, PA_EINVAL, "more than %d values in one report", PA_MAX_VALUES);
+        return pa_err_set(err, PA_EINVAL, "more than %d values in one report", PA_MAX_VALUES);
     if (self->n_values == self->cap_values) {
         size_t cap = self->cap_values ? self->cap_values * 2 : 32;
-        pa_value_t *grown = realloc (self->values, cap * sizeof *grown);
+        pa_value_t *grown = realloc(self->values, cap * sizeof *grown);
         if (!grown)
-            return pa_err_set (err, PA_ENOMEM, "out of memory for %zu values", cap);
+            return pa_err_set(err, PA_ENOMEM, "out of memory for %zu values", cap);
         self->values = grown;
         self->cap_values = cap;
     }
@@ -45,9 +45,9 @@ int pa_report_add_value (pa_report_t *self, const pa_value_t *value, pa_err_t *e
     return PA_OK;
 }
 
-int pa_report_copy (pa_report_t *dst, const pa_report_t *src, pa_err_t *err)
+int pa_report_copy(pa_report_t *dst, const pa_report_t *src, pa_err_t *err)
 {
-    pa_report_reset (dst);
+    pa_report_reset(dst);
     pa_value_t *values = dst->values;
     size_t cap = dst->cap_values;
     *dst = *src;
@@ -55,7 +55,7 @@ int pa_report_copy (pa_report_t *dst, const pa_report_t *src, pa_err_t *err)
     dst->cap_values = cap;
     dst->n_values = 0;
     for (size_t i = 0; i < src->n_values; i++) {
-        int rc = pa_report_add_value (dst, &src->values[i], err);
+        int rc = pa_report_add_value(dst, &src->values[i], err);
         if (rc != PA_OK)
             return rc;
     }
@@ -66,53 +66,53 @@ int pa_report_copy (pa_report_t *dst, const pa_report_t *src, pa_err_t *err)
 static const uuid_t s_namespace = {0x6b, 0x1c, 0x2f, 0x4e, 0x93, 0x0d, 0x4a, 0x57,
                                    0x8e, 0x21, 0x5d, 0x0f, 0x7a, 0x63, 0xc4, 0x19};
 
-void pa_report_digest (const pa_report_t *self, char out_text[PA_REPORT_ID_SIZE])
+void pa_report_digest(const pa_report_t *self, char out_text[PA_REPORT_ID_SIZE])
 {
     /* Canonical text: one line per field, %.17g keeps every double exact. */
     size_t cap = 128 + self->n_values * 256, len = 0;
-    char *buf = malloc (cap);
+    char *buf = malloc(cap);
     uuid_t out;
     if (!buf) {
         /* Fall back to the key alone: still stable, only less collision-proof. */
         char key[96];
-        int n = snprintf (key, sizeof key, "%s|%d|%d|%u", self->district, self->period.type,
-                          self->period.start, self->revision);
-        uuid_generate_sha1 (out, s_namespace, key, (size_t) n);
+        int n = snprintf(key, sizeof key, "%s|%d|%d|%u", self->district, self->period.type,
+                         self->period.start, self->revision);
+        uuid_generate_sha1(out, s_namespace, key, (size_t)n);
     } else {
-        len += (size_t) snprintf (buf + len, cap - len, "%s|%d|%d|%u\n", self->district,
-                                  self->period.type, self->period.start, self->revision);
+        len += (size_t)snprintf(buf + len, cap - len, "%s|%d|%d|%u\n", self->district,
+                                self->period.type, self->period.start, self->revision);
         for (size_t i = 0; i < self->n_values; i++) {
             const pa_value_t *v = &self->values[i];
-            len += (size_t) snprintf (buf + len, cap - len, "%s|%s|%d|%.17g|%.17g|%.17g\n",
-                                      v->indicator, v->town, v->kind, v->count, v->numerator,
-                                      v->denominator);
+            len +=
+                (size_t)snprintf(buf + len, cap - len, "%s|%s|%d|%.17g|%.17g|%.17g\n", v->indicator,
+                                 v->town, v->kind, v->count, v->numerator, v->denominator);
         }
-        uuid_generate_sha1 (out, s_namespace, buf, len);
-        free (buf);
+        uuid_generate_sha1(out, s_namespace, buf, len);
+        free(buf);
     }
-    uuid_unparse_lower (out, out_text);
+    uuid_unparse_lower(out, out_text);
 }
 
-void pa_report_assign_id (pa_report_t *self)
+void pa_report_assign_id(pa_report_t *self)
 {
-    pa_report_digest (self, self->report_id);
+    pa_report_digest(self, self->report_id);
 }
 
-int pa_strlcpy_checked (char *dst, const char *src, size_t size)
+int pa_strlcpy_checked(char *dst, const char *src, size_t size)
 {
-    size_t n = strlen (src);
+    size_t n = strlen(src);
     if (n >= size) {
-        memcpy (dst, src, size - 1);
+        memcpy(dst, src, size - 1);
         dst[size - 1] = '\0';
         return PA_EINVAL;
     }
-    memcpy (dst, src, n + 1);
+    memcpy(dst, src, n + 1);
     return PA_OK;
 }
 
-bool pa_utf8_printable (const char *s)
+bool pa_utf8_printable(const char *s)
 {
-    const unsigned char *p = (const unsigned char *) s;
+    const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         unsigned char c = *p;
         size_t n;
@@ -146,4 +146,17 @@ bool pa_utf8_printable (const char *s)
         p += n + 1;
     }
     return true;
+}
+
+void pa_utf8_copy_prefix(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (n >= size) {
+        n = size - 1;
+        /* Back up over continuation bytes to the start of the cut character. */
+        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }

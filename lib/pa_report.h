@@ -43,34 +43,38 @@ typedef struct {
     size_t n_values;
     size_t cap_values;
     /* Where the report came from, for producer-side messages (not sent). */
-    char source[256]; /* file name, "-" for stdin */
+    char source[256];  /* file name, "-" for stdin */
     size_t first_line; /* first input line of the report; 0 when unknown */
 } pa_report_t;
 
 /* Returns an empty report, or NULL when out of memory. Caller destroys. */
-pa_report_t *pa_report_new (void);
+pa_report_t *pa_report_new(void);
 /* Frees the report and its values; sets *self_p to NULL. NULL-safe. */
-void pa_report_destroy (pa_report_t **self_p);
+void pa_report_destroy(pa_report_t **self_p);
 /* Empties the report for reuse, keeping its value buffer. */
-void pa_report_reset (pa_report_t *self);
+void pa_report_reset(pa_report_t *self);
 /* Appends a copy of value. PA_EINVAL past PA_MAX_VALUES, PA_ENOMEM. */
-int pa_report_add_value (pa_report_t *self, const pa_value_t *value, pa_err_t *err);
+int pa_report_add_value(pa_report_t *self, const pa_value_t *value, pa_err_t *err);
 /* Copies src into dst (deep). */
-int pa_report_copy (pa_report_t *dst, const pa_report_t *src, pa_err_t *err);
+int pa_report_copy(pa_report_t *dst, const pa_report_t *src, pa_err_t *err);
 
 /* Sets report_id to a name-based UUID (RFC 4122 version 5) of the report's
  * canonical content (district, period, revision, values in order), so that a
  * re-run of the same file yields the same ids and the store sees duplicates. */
-void pa_report_assign_id (pa_report_t *self);
+void pa_report_assign_id(pa_report_t *self);
 /* The same UUID text into out (37 bytes at least), without changing self:
  * the store keeps it as content_digest to tell a retry from a conflict. */
-void pa_report_digest (const pa_report_t *self, char out[PA_REPORT_ID_SIZE]);
+void pa_report_digest(const pa_report_t *self, char out[PA_REPORT_ID_SIZE]);
 
 /* Copies src into dst (size bytes). Returns PA_EINVAL when it does not fit,
  * leaving dst truncated but terminated. */
-int pa_strlcpy_checked (char *dst, const char *src, size_t size);
+int pa_strlcpy_checked(char *dst, const char *src, size_t size);
+
+/* Copies the longest prefix of the valid UTF-8 string src that fits in size
+ * bytes (with its NUL) without splitting a character. */
+void pa_utf8_copy_prefix(char *dst, const char *src, size_t size);
 
 /* True when s is valid UTF-8 without control characters (tabs excluded too). */
-bool pa_utf8_printable (const char *s);
+bool pa_utf8_printable(const char *s);
 
 #endif

@@ -21,27 +21,27 @@ struct pa_store {
 };
 
 /* Fills err from a failed result (or the connection when res is NULL). */
-static int s_fail (pa_store_t *self, PGresult *res, const char *what, pa_err_t *err)
+static int s_fail(pa_store_t *self, PGresult *res, const char *what, pa_err_t *err)
 {
-    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
-    const char *cons = res ? PQresultErrorField (res, PG_DIAG_CONSTRAINT_NAME) : NULL;
-    int code = pa_err_class_sqlstate (state, cons, NULL);
-    if (PQstatus (self->conn) != CONNECTION_OK)
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    int code = pa_err_class_sqlstate(state, cons, NULL);
+    if (PQstatus(self->conn) != CONNECTION_OK)
         code = PA_ERETRY;
-    const char *msg = res ? PQresultErrorMessage (res) : "";
+    const char *msg = res ? PQresultErrorMessage(res) : "";
     if (!msg || !*msg)
-        msg = PQerrorMessage (self->conn);
-    pa_err_set (err, code, "%s: sqlstate=%s %s", what, state ? state : "none", msg);
+        msg = PQerrorMessage(self->conn);
+    pa_err_set(err, code, "%s: sqlstate=%s %s", what, state ? state : "none", msg);
     if (err) {
-        snprintf (err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
-        size_t len = strlen (err->msg);
+        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
+        size_t len = strlen(err->msg);
         while (len && (err->msg[len - 1] == '\n' || err->msg[len - 1] == ' '))
             err->msg[--len] = '\0';
     }
     return code;
 }
 
-static int s_prepare (pa_store_t *self, pa_err_t *err)
+static int s_prepare(pa_store_t *self, pa_err_t *err)
 {
     static const struct {
         const char *name, *sql;
@@ -51,160 +51,160 @@ static int s_prepare (pa_store_t *self, pa_err_t *err)
         {PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE, PA_SQL_QUARANTINE_NPARAMS},
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
-        PGresult *res = PQprepare (self->conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
-        int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? PA_OK
-                                                          : s_fail (self, res, stmts[i].name, err);
-        PQclear (res);
+        PGresult *res = PQprepare(self->conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
+        int rc =
+            PQresultStatus(res) == PGRES_COMMAND_OK ? PA_OK : s_fail(self, res, stmts[i].name, err);
+        PQclear(res);
         if (rc != PA_OK)
             return rc;
     }
     return PA_OK;
 }
 
-static int s_connected (pa_store_t *self, pa_err_t *err)
+static int s_connected(pa_store_t *self, pa_err_t *err)
 {
-    if (PQstatus (self->conn) != CONNECTION_OK)
-        return pa_err_set (err, PA_ERETRY, "could not connect to PostgreSQL: %s",
-                           PQerrorMessage (self->conn));
+    if (PQstatus(self->conn) != CONNECTION_OK)
+        return pa_err_set(err, PA_ERETRY, "could not connect to PostgreSQL: %s",
+                          PQerrorMessage(self->conn));
     return PA_OK;
 }
 
-pa_store_t *pa_store_new (const char *conninfo, const char *worker, pa_err_t *err)
+pa_store_t *pa_store_new(const char *conninfo, const char *worker, pa_err_t *err)
 {
-    pa_store_t *self = calloc (1, sizeof *self);
+    pa_store_t *self = calloc(1, sizeof *self);
     if (!self) {
-        pa_err_set (err, PA_ENOMEM, "out of memory");
+        pa_err_set(err, PA_ENOMEM, "out of memory");
         return NULL;
     }
-    snprintf (self->worker, sizeof self->worker, "%s", worker ? worker : "");
+    snprintf(self->worker, sizeof self->worker, "%s", worker ? worker : "");
     const char *keys[] = {"dbname", "application_name", NULL};
     const char *vals[] = {conninfo && *conninfo ? conninfo : NULL, "pingan", NULL};
-    self->conn = PQconnectdbParams (keys, vals, 1);
+    self->conn = PQconnectdbParams(keys, vals, 1);
     if (!self->conn) {
-        pa_err_set (err, PA_ENOMEM, "out of memory connecting to PostgreSQL");
-        pa_store_destroy (&self);
+        pa_err_set(err, PA_ENOMEM, "out of memory connecting to PostgreSQL");
+        pa_store_destroy(&self);
         return NULL;
     }
-    if (s_connected (self, err) != PA_OK) {
-        pa_store_destroy (&self);
+    if (s_connected(self, err) != PA_OK) {
+        pa_store_destroy(&self);
         return NULL;
     }
     return self;
 }
 
-void pa_store_destroy (pa_store_t **self_p)
+void pa_store_destroy(pa_store_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    PQfinish ((*self_p)->conn);
-    free (*self_p);
+    PQfinish((*self_p)->conn);
+    free(*self_p);
     *self_p = NULL;
 }
 
-int pa_store_reconnect (pa_store_t *self, pa_err_t *err)
+int pa_store_reconnect(pa_store_t *self, pa_err_t *err)
 {
-    PQreset (self->conn);
-    int rc = s_connected (self, err);
+    PQreset(self->conn);
+    int rc = s_connected(self, err);
     if (rc == PA_OK)
-        rc = s_prepare (self, err);
+        rc = s_prepare(self, err);
     return rc;
 }
 
-int pa_store_migrate (pa_store_t *self, int *applied, pa_err_t *err)
+int pa_store_migrate(pa_store_t *self, int *applied, pa_err_t *err)
 {
-    return pa_migrate_apply (self->conn, applied, err);
+    return pa_migrate_apply(self->conn, applied, err);
 }
 
-int pa_store_check_schema (pa_store_t *self, pa_err_t *err)
+int pa_store_check_schema(pa_store_t *self, pa_err_t *err)
 {
-    int current = 0, latest = pa_migrate_latest ();
-    int rc = pa_migrate_current (self->conn, &current, err);
+    int current = 0, latest = pa_migrate_latest();
+    int rc = pa_migrate_current(self->conn, &current, err);
     if (rc != PA_OK)
         return rc;
     if (current == 0)
-        return pa_err_set (err, PA_EFATAL,
-                           "the database has no pingan schema: run pingan-worker --init-db");
+        return pa_err_set(err, PA_EFATAL,
+                          "the database has no pingan schema: run pingan-worker --init-db");
     if (current < latest)
-        return pa_err_set (err, PA_EFATAL,
-                           "the database schema is at version %d, this worker needs %d: run "
-                           "pingan-worker --init-db",
-                           current, latest);
+        return pa_err_set(err, PA_EFATAL,
+                          "the database schema is at version %d, this worker needs %d: run "
+                          "pingan-worker --init-db",
+                          current, latest);
     if (current > latest)
-        return pa_err_set (err, PA_EFATAL,
-                           "the database schema is at version %d, newer than this worker (%d): "
-                           "upgrade the worker",
-                           current, latest);
-    return s_prepare (self, err);
+        return pa_err_set(err, PA_EFATAL,
+                          "the database schema is at version %d, newer than this worker (%d): "
+                          "upgrade the worker",
+                          current, latest);
+    return s_prepare(self, err);
 }
 
 /* Runs a catalogue query and checks it returned rows with ncols columns. */
-static int s_query (pa_store_t *self, const char *sql, int ncols, PGresult **res, pa_err_t *err)
+static int s_query(pa_store_t *self, const char *sql, int ncols, PGresult **res, pa_err_t *err)
 {
-    *res = PQexec (self->conn, sql);
-    if (PQresultStatus (*res) != PGRES_TUPLES_OK)
-        return s_fail (self, *res, "could not load the catalogue", err);
-    if (PQnfields (*res) != ncols)
-        return pa_err_set (err, PA_EFATAL, "catalogue query returned %d columns", PQnfields (*res));
+    *res = PQexec(self->conn, sql);
+    if (PQresultStatus(*res) != PGRES_TUPLES_OK)
+        return s_fail(self, *res, "could not load the catalogue", err);
+    if (PQnfields(*res) != ncols)
+        return pa_err_set(err, PA_EFATAL, "catalogue query returned %d columns", PQnfields(*res));
     return PA_OK;
 }
 
-int pa_store_load_catalog (pa_store_t *self, pa_catalog_t **out, pa_err_t *err)
+int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err)
 {
     int rc = PA_OK;
     PGresult *res = NULL;
-    pa_catalog_t *cat = pa_catalog_new ();
+    pa_catalog_t *cat = pa_catalog_new();
     *out = NULL;
     if (!cat) {
-        rc = pa_err_set (err, PA_ENOMEM, "out of memory");
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory");
         goto cleanup;
     }
-    rc = s_query (self, PA_SQL_LOAD_DISTRICTS, 1, &res, err);
-    for (int i = 0; rc == PA_OK && i < PQntuples (res); i++)
-        rc = pa_catalog_add_district (cat, PQgetvalue (res, i, 0), err);
-    PQclear (res);
+    rc = s_query(self, PA_SQL_LOAD_DISTRICTS, 1, &res, err);
+    for (int i = 0; rc == PA_OK && i < PQntuples(res); i++)
+        rc = pa_catalog_add_district(cat, PQgetvalue(res, i, 0), err);
+    PQclear(res);
     res = NULL;
     if (rc == PA_OK)
-        rc = s_query (self, PA_SQL_LOAD_TOWNS, 2, &res, err);
-    for (int i = 0; rc == PA_OK && i < PQntuples (res); i++)
-        rc = pa_catalog_add_town (cat, PQgetvalue (res, i, 0), PQgetvalue (res, i, 1), err);
-    PQclear (res);
+        rc = s_query(self, PA_SQL_LOAD_TOWNS, 2, &res, err);
+    for (int i = 0; rc == PA_OK && i < PQntuples(res); i++)
+        rc = pa_catalog_add_town(cat, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), err);
+    PQclear(res);
     res = NULL;
     if (rc == PA_OK)
-        rc = s_query (self, PA_SQL_LOAD_INDICATORS, 6, &res, err);
-    for (int i = 0; rc == PA_OK && i < PQntuples (res); i++) {
+        rc = s_query(self, PA_SQL_LOAD_INDICATORS, 6, &res, err);
+    for (int i = 0; rc == PA_OK && i < PQntuples(res); i++) {
         pa_indicator_t ind;
-        memset (&ind, 0, sizeof ind);
-        if (pa_strlcpy_checked (ind.code, PQgetvalue (res, i, 0), sizeof ind.code) != PA_OK) {
-            rc = pa_err_set (err, PA_EFATAL, "indicator code '%s' is too long",
-                             PQgetvalue (res, i, 0));
+        memset(&ind, 0, sizeof ind);
+        if (pa_strlcpy_checked(ind.code, PQgetvalue(res, i, 0), sizeof ind.code) != PA_OK) {
+            rc = pa_err_set(err, PA_EFATAL, "indicator code '%s' is too long",
+                            PQgetvalue(res, i, 0));
             break;
         }
-        ind.is_ratio = strcmp (PQgetvalue (res, i, 1), "ratio") == 0;
-        const char *level = PQgetvalue (res, i, 2);
-        ind.level = strcmp (level, "town") == 0       ? PA_LEVEL_TOWN
-                    : strcmp (level, "district") == 0 ? PA_LEVEL_DISTRICT
-                                                      : PA_LEVEL_ANY;
+        ind.is_ratio = strcmp(PQgetvalue(res, i, 1), "ratio") == 0;
+        const char *level = PQgetvalue(res, i, 2);
+        ind.level = strcmp(level, "town") == 0       ? PA_LEVEL_TOWN
+                    : strcmp(level, "district") == 0 ? PA_LEVEL_DISTRICT
+                                                     : PA_LEVEL_ANY;
         char types[128];
-        snprintf (types, sizeof types, "%s", PQgetvalue (res, i, 3));
+        snprintf(types, sizeof types, "%s", PQgetvalue(res, i, 3));
         char *save = NULL;
-        for (char *t = strtok_r (types, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
+        for (char *t = strtok_r(types, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             pa_period_type_t pt;
-            if (pa_period_type_parse (t, &pt) == PA_OK)
+            if (pa_period_type_parse(t, &pt) == PA_OK)
                 ind.period_mask |= 1u << pt;
         }
-        ind.has_ceiling = !PQgetisnull (res, i, 4);
-        ind.ceiling = ind.has_ceiling ? strtod (PQgetvalue (res, i, 4), NULL) : 0;
-        ind.first_year = PQgetisnull (res, i, 5) ? 0 : atoi (PQgetvalue (res, i, 5));
-        rc = pa_catalog_add_indicator (cat, &ind, err);
+        ind.has_ceiling = !PQgetisnull(res, i, 4);
+        ind.ceiling = ind.has_ceiling ? strtod(PQgetvalue(res, i, 4), NULL) : 0;
+        ind.first_year = PQgetisnull(res, i, 5) ? 0 : atoi(PQgetvalue(res, i, 5));
+        rc = pa_catalog_add_indicator(cat, &ind, err);
     }
     if (rc != PA_OK)
         goto cleanup;
-    pa_catalog_seal (cat);
+    pa_catalog_seal(cat);
     *out = cat;
     cat = NULL;
 cleanup:
-    PQclear (res);
-    pa_catalog_destroy (&cat);
+    PQclear(res);
+    pa_catalog_destroy(&cat);
     return rc;
 }
 
@@ -217,26 +217,27 @@ typedef struct {
     bool oom;
 } s_buf_t;
 
-static void s_buf_printf (s_buf_t *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static void s_buf_printf (s_buf_t *b, const char *fmt, ...)
+static void s_buf_printf(s_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_buf_printf(s_buf_t *b, const char *fmt, ...)
 {
     for (int attempt = 0; attempt < 2 && !b->oom; attempt++) {
         va_list ap;
-        va_start (ap, fmt);
-        int n = vsnprintf (b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
-        va_end (ap);
+        va_start(ap, fmt);
+        int n =
+            vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
         if (n < 0) {
             b->oom = true;
             return;
         }
-        if (b->data && b->len + (size_t) n < b->cap) {
-            b->len += (size_t) n;
+        if (b->data && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
             return;
         }
         size_t cap = b->cap ? b->cap : 65536;
-        while (cap <= b->len + (size_t) n)
+        while (cap <= b->len + (size_t)n)
             cap *= 2;
-        char *grown = realloc (b->data, cap);
+        char *grown = realloc(b->data, cap);
         if (!grown) {
             b->oom = true;
             return;
@@ -247,157 +248,158 @@ static void s_buf_printf (s_buf_t *b, const char *fmt, ...)
 }
 
 /* The problems of an item as a JSON array, via yajl's generator (it escapes). */
-static int s_reasons_json (const pa_problems_t *pr, char **out, pa_err_t *err)
+static int s_reasons_json(const pa_problems_t *pr, char **out, pa_err_t *err)
 {
     int rc = PA_OK;
     const unsigned char *buf;
     size_t len;
-    yajl_gen g = yajl_gen_alloc (NULL);
+    yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
-        return pa_err_set (err, PA_ENOMEM, "out of memory");
-    yajl_gen_array_open (g);
+        return pa_err_set(err, PA_ENOMEM, "out of memory");
+    yajl_gen_array_open(g);
     for (size_t i = 0; i < pr->n; i++) {
         const pa_problem_t *p = &pr->items[i];
-        const char *name = pa_reason_name (p->reason);
-        yajl_gen_map_open (g);
-        yajl_gen_string (g, (const unsigned char *) "reason", 6);
-        yajl_gen_string (g, (const unsigned char *) name, strlen (name));
-        yajl_gen_string (g, (const unsigned char *) "field", 5);
-        yajl_gen_string (g, (const unsigned char *) p->field, strlen (p->field));
-        yajl_gen_string (g, (const unsigned char *) "message", 7);
-        yajl_gen_string (g, (const unsigned char *) p->message, strlen (p->message));
-        yajl_gen_map_close (g);
+        const char *name = pa_reason_name(p->reason);
+        yajl_gen_map_open(g);
+        yajl_gen_string(g, (const unsigned char *)"reason", 6);
+        yajl_gen_string(g, (const unsigned char *)name, strlen(name));
+        yajl_gen_string(g, (const unsigned char *)"field", 5);
+        yajl_gen_string(g, (const unsigned char *)p->field, strlen(p->field));
+        yajl_gen_string(g, (const unsigned char *)"message", 7);
+        yajl_gen_string(g, (const unsigned char *)p->message, strlen(p->message));
+        yajl_gen_map_close(g);
     }
-    yajl_gen_array_close (g);
-    if (yajl_gen_get_buf (g, &buf, &len) != yajl_gen_status_ok ||
-        !(*out = strndup ((const char *) buf, len)))
-        rc = pa_err_set (err, PA_ENOMEM, "could not build the reasons document");
-    yajl_gen_free (g);
+    yajl_gen_array_close(g);
+    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok ||
+        !(*out = strndup((const char *)buf, len)))
+        rc = pa_err_set(err, PA_ENOMEM, "could not build the reasons document");
+    yajl_gen_free(g);
     return rc;
 }
 
-static void s_format_ts (int64_t ms, char out[40])
+static void s_format_ts(int64_t ms, char out[40])
 {
-    time_t secs = (time_t) (ms / 1000);
+    time_t secs = (time_t)(ms / 1000);
     struct tm tm;
-    gmtime_r (&secs, &tm);
-    snprintf (out, 40, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", tm.tm_year + 1900, tm.tm_mon + 1,
-              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (ms % 1000));
+    gmtime_r(&secs, &tm);
+    snprintf(out, 40, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-static bool s_has_problem_field (const pa_problems_t *pr, const char *field)
+static bool s_has_problem_field(const pa_problems_t *pr, const char *field)
 {
     for (size_t i = 0; i < pr->n; i++)
-        if (strcmp (pr->items[i].field, field) == 0)
+        if (strcmp(pr->items[i].field, field) == 0)
             return true;
     return false;
 }
 
 /* Queues the quarantine INSERT for a rejected item on the pipeline. */
-static int s_send_quarantine (pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
-                              pa_err_t *err)
+static int s_send_quarantine(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+                             pa_err_t *err)
 {
     const pa_report_t *r = it->report;
     char *reasons = NULL, start[PA_DATE_SIZE], revision[16];
-    int rc = s_reasons_json (&it->problems, &reasons, err);
+    int rc = s_reasons_json(&it->problems, &reasons, err);
     if (rc != PA_OK)
         return rc;
-    bool period_ok = r->period.type != PA_PERIOD_NONE && !s_has_problem_field (&it->problems, "period_start");
-    pa_date_format (r->period.start, start);
-    snprintf (revision, sizeof revision, "%u", r->revision);
+    bool period_ok =
+        r->period.type != PA_PERIOD_NONE && !s_has_problem_field(&it->problems, "period_start");
+    pa_date_format(r->period.start, start);
+    snprintf(revision, sizeof revision, "%u", r->revision);
     const char *params[PA_SQL_QUARANTINE_NPARAMS] = {
         sub->sender,
         self->worker,
         r->report_id[0] ? r->report_id : NULL,
         r->district[0] ? r->district : NULL,
-        r->period.type != PA_PERIOD_NONE ? pa_period_type_name (r->period.type) : NULL,
+        r->period.type != PA_PERIOD_NONE ? pa_period_type_name(r->period.type) : NULL,
         period_ok ? start : NULL,
         r->revision && r->revision <= INT32_MAX ? revision : NULL,
         reasons,
-        (const char *) it->raw,
+        (const char *)it->raw,
     };
-    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int) it->raw_len};
+    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)it->raw_len};
     int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
-    if (!PQsendQueryPrepared (self->conn, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
-                              lengths, formats, 0))
-        rc = s_fail (self, NULL, "could not queue a quarantine row", err);
-    free (reasons);
+    if (!PQsendQueryPrepared(self->conn, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
+                             lengths, formats, 0))
+        rc = s_fail(self, NULL, "could not queue a quarantine row", err);
+    free(reasons);
     return rc;
 }
 
 /* Queues the put_report call for a valid item on the pipeline. */
-static int s_send_put (pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
-                       pa_err_t *err)
+static int s_send_put(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+                      pa_err_t *err)
 {
     const pa_report_t *r = it->report;
     char start[PA_DATE_SIZE], end[PA_DATE_SIZE], revision[16], submitted[40], nvalues[24];
     char digest[PA_REPORT_ID_SIZE];
-    pa_date_format (r->period.start, start);
-    pa_date_format (pa_period_end (&r->period), end);
-    snprintf (revision, sizeof revision, "%u", r->revision);
-    snprintf (nvalues, sizeof nvalues, "%zu", r->n_values);
-    s_format_ts (r->submitted_at_ms, submitted);
-    pa_report_digest (r, digest);
+    pa_date_format(r->period.start, start);
+    pa_date_format(pa_period_end(&r->period), end);
+    snprintf(revision, sizeof revision, "%u", r->revision);
+    snprintf(nvalues, sizeof nvalues, "%zu", r->n_values);
+    s_format_ts(r->submitted_at_ms, submitted);
+    pa_report_digest(r, digest);
     const char *params[PA_SQL_PUT_REPORT_NPARAMS] = {
-        r->report_id, r->district, pa_period_type_name (r->period.type),
+        r->report_id, r->district, pa_period_type_name(r->period.type),
         start,        end,         revision,
         submitted,    sub->sender, self->worker,
-        digest,       nvalues,     (const char *) it->raw,
+        digest,       nvalues,     (const char *)it->raw,
     };
-    int lengths[PA_SQL_PUT_REPORT_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (int) it->raw_len};
+    int lengths[PA_SQL_PUT_REPORT_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (int)it->raw_len};
     int formats[PA_SQL_PUT_REPORT_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    if (!PQsendQueryPrepared (self->conn, PA_SQL_PUT_REPORT_NAME, PA_SQL_PUT_REPORT_NPARAMS, params,
-                              lengths, formats, 0))
-        return s_fail (self, NULL, "could not queue put_report", err);
+    if (!PQsendQueryPrepared(self->conn, PA_SQL_PUT_REPORT_NAME, PA_SQL_PUT_REPORT_NPARAMS, params,
+                             lengths, formats, 0))
+        return s_fail(self, NULL, "could not queue put_report", err);
     return PA_OK;
 }
 
 /* Reads one pipelined result (and its NULL terminator) and applies it. */
-static int s_read_result (pa_store_t *self, pa_item_t *it, bool is_put, pa_err_t *err)
+static int s_read_result(pa_store_t *self, pa_item_t *it, bool is_put, pa_err_t *err)
 {
     int rc = PA_OK;
-    PGresult *res = PQgetResult (self->conn);
+    PGresult *res = PQgetResult(self->conn);
     ExecStatusType want = is_put ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
-    if (PQresultStatus (res) != want) {
-        rc = s_fail (self, res, is_put ? "put_report failed" : "quarantine insert failed", err);
+    if (PQresultStatus(res) != want) {
+        rc = s_fail(self, res, is_put ? "put_report failed" : "quarantine insert failed", err);
         goto cleanup;
     }
     if (is_put) {
-        if (PQntuples (res) != 1 || PQgetisnull (res, 0, 0)) {
-            rc = pa_err_set (err, PA_EFATAL, "put_report returned no status");
+        if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+            rc = pa_err_set(err, PA_EFATAL, "put_report returned no status");
             goto cleanup;
         }
-        const char *status = PQgetvalue (res, 0, 0);
-        it->pk = PQgetisnull (res, 0, 1) ? 0 : strtoll (PQgetvalue (res, 0, 1), NULL, 10);
-        if (strcmp (status, "stored") == 0) {
+        const char *status = PQgetvalue(res, 0, 0);
+        it->pk = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        if (strcmp(status, "stored") == 0) {
             it->status = PA_STATUS_STORED;
-        } else if (strcmp (status, "duplicate") == 0) {
+        } else if (strcmp(status, "duplicate") == 0) {
             it->status = PA_STATUS_DUPLICATE;
         } else {
             it->status = PA_STATUS_REJECTED;
-            int reason = pa_reason_from_name (PQgetvalue (res, 0, 2));
-            pa_problems_add (&it->problems, reason ? reason : PA_REASON_REVISION_CONFLICT,
-                             reason == PA_REASON_REPORT_ID_CONFLICT ? "report_id" : "revision",
-                             "%s", PQgetisnull (res, 0, 3) ? status : PQgetvalue (res, 0, 3));
+            int reason = pa_reason_from_name(PQgetvalue(res, 0, 2));
+            pa_problems_add(&it->problems, reason ? reason : PA_REASON_REVISION_CONFLICT,
+                            reason == PA_REASON_REPORT_ID_CONFLICT ? "report_id" : "revision", "%s",
+                            PQgetisnull(res, 0, 3) ? status : PQgetvalue(res, 0, 3));
         }
     }
 cleanup:
-    PQclear (res);
+    PQclear(res);
     /* Each pipelined query's results end with a NULL. */
-    res = PQgetResult (self->conn);
-    PQclear (res);
+    res = PQgetResult(self->conn);
+    PQclear(res);
     return rc;
 }
 
 /* Writes the values of stored items as COPY text rows. Indicator and town
  * codes passed validation against the catalogue, so they need no escaping. */
-static int s_copy_values (pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
+static int s_copy_values(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
 {
     int rc = PA_OK;
     s_buf_t b = {0};
-    PGresult *res = PQexec (self->conn, PA_SQL_COPY_VALUES);
-    if (PQresultStatus (res) != PGRES_COPY_IN) {
-        rc = s_fail (self, res, "could not start COPY", err);
+    PGresult *res = PQexec(self->conn, PA_SQL_COPY_VALUES);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = s_fail(self, res, "could not start COPY", err);
         goto cleanup;
     }
     for (size_t s = 0; s < n; s++) {
@@ -407,119 +409,151 @@ static int s_copy_values (pa_store_t *self, pa_submission_t *const *subs, size_t
                 continue;
             for (size_t j = 0; j < it->report->n_values; j++) {
                 const pa_value_t *v = &it->report->values[j];
-                s_buf_printf (&b, "%" PRId64 "\t%s\t%s\t", it->pk, v->indicator,
-                              v->town[0] ? v->town : "\\N");
+                s_buf_printf(&b, "%" PRId64 "\t%s\t%s\t", it->pk, v->indicator,
+                             v->town[0] ? v->town : "\\N");
                 if (v->kind == PA_AMOUNT_COUNT)
-                    s_buf_printf (&b, "%lld\t\\N\t\\N\n", (long long) v->count);
+                    s_buf_printf(&b, "%lld\t\\N\t\\N\n", (long long)v->count);
                 else
-                    s_buf_printf (&b, "\\N\t%.17g\t%.17g\n", v->numerator, v->denominator);
+                    s_buf_printf(&b, "\\N\t%.17g\t%.17g\n", v->numerator, v->denominator);
             }
             if (b.oom) {
-                rc = pa_err_set (err, PA_ENOMEM, "out of memory building COPY data");
-                PQputCopyEnd (self->conn, "out of memory");
+                rc = pa_err_set(err, PA_ENOMEM, "out of memory building COPY data");
+                PQputCopyEnd(self->conn, "out of memory");
                 goto cleanup;
             }
             if (b.len >= 256 * 1024) {
-                if (PQputCopyData (self->conn, b.data, (int) b.len) != 1) {
-                    rc = s_fail (self, NULL, "COPY failed", err);
+                if (PQputCopyData(self->conn, b.data, (int)b.len) != 1) {
+                    rc = s_fail(self, NULL, "COPY failed", err);
                     goto cleanup;
                 }
                 b.len = 0;
             }
         }
     }
-    if ((b.len && PQputCopyData (self->conn, b.data, (int) b.len) != 1) ||
-        PQputCopyEnd (self->conn, NULL) != 1) {
-        rc = s_fail (self, NULL, "COPY failed", err);
+    if ((b.len && PQputCopyData(self->conn, b.data, (int)b.len) != 1) ||
+        PQputCopyEnd(self->conn, NULL) != 1) {
+        rc = s_fail(self, NULL, "COPY failed", err);
         goto cleanup;
     }
-    PQclear (res);
-    res = PQgetResult (self->conn);
-    if (PQresultStatus (res) != PGRES_COMMAND_OK)
-        rc = s_fail (self, res, "COPY of values failed", err);
+    PQclear(res);
+    res = PQgetResult(self->conn);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = s_fail(self, res, "COPY of values failed", err);
 cleanup:
-    PQclear (res);
+    PQclear(res);
     /* Drain whatever is left so that the connection is usable again. */
-    while ((res = PQgetResult (self->conn)))
-        PQclear (res);
-    free (b.data);
+    while ((res = PQgetResult(self->conn)))
+        PQclear(res);
+    free(b.data);
     return rc;
 }
 
-static int s_exec_cmd (pa_store_t *self, const char *sql, pa_err_t *err)
+/* Inserts one quarantine row outside the pipeline and waits for it. */
+static int s_quarantine_sync(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+                             pa_err_t *err)
 {
-    PGresult *res = PQexec (self->conn, sql);
-    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? PA_OK : s_fail (self, res, sql, err);
-    PQclear (res);
+    int rc = s_send_quarantine(self, sub, it, err);
+    PGresult *res;
+    bool first = true;
+    while ((res = PQgetResult(self->conn))) {
+        if (rc == PA_OK && first && PQresultStatus(res) != PGRES_COMMAND_OK)
+            rc = s_fail(self, res, "quarantine insert failed", err);
+        first = false;
+        PQclear(res);
+    }
+    return rc;
+}
+
+int pa_store_quarantine_item(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+                             pa_err_t *err)
+{
+    return s_quarantine_sync(self, sub, it, err);
+}
+
+static int s_exec_cmd(pa_store_t *self, const char *sql, pa_err_t *err)
+{
+    PGresult *res = PQexec(self->conn, sql);
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? PA_OK : s_fail(self, res, sql, err);
+    PQclear(res);
     return rc;
 }
 
 /* Sends every item's statement on the pipeline, then reads them in order. */
-static int s_pipeline (pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
+static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
 {
     int rc = PA_OK;
-    if (!PQenterPipelineMode (self->conn))
-        return s_fail (self, NULL, "could not enter pipeline mode", err);
+    if (!PQenterPipelineMode(self->conn))
+        return s_fail(self, NULL, "could not enter pipeline mode", err);
     for (size_t s = 0; rc == PA_OK && s < n; s++) {
         for (size_t i = 0; rc == PA_OK && i < subs[s]->n_items; i++) {
             pa_item_t *it = &subs[s]->items[i];
-            rc = it->problems.n || it->problems.dropped ? s_send_quarantine (self, subs[s], it, err)
-                                                        : s_send_put (self, subs[s], it, err);
+            rc = it->problems.n || it->problems.dropped ? s_send_quarantine(self, subs[s], it, err)
+                                                        : s_send_put(self, subs[s], it, err);
         }
     }
-    if (rc == PA_OK && !PQpipelineSync (self->conn))
-        rc = s_fail (self, NULL, "could not sync the pipeline", err);
+    if (rc == PA_OK && !PQpipelineSync(self->conn))
+        rc = s_fail(self, NULL, "could not sync the pipeline", err);
     if (rc != PA_OK) {
         /* Nothing was synced: leave pipeline mode by dropping the connection's
          * state; the caller rolls back or reconnects. */
-        PQexitPipelineMode (self->conn);
+        PQexitPipelineMode(self->conn);
         return rc;
     }
     for (size_t s = 0; s < n; s++) {
         for (size_t i = 0; i < subs[s]->n_items; i++) {
             pa_item_t *it = &subs[s]->items[i];
             bool is_put = !(it->problems.n || it->problems.dropped);
-            int r = s_read_result (self, it, is_put, rc == PA_OK ? err : NULL);
+            int r = s_read_result(self, it, is_put, rc == PA_OK ? err : NULL);
             if (r != PA_OK && rc == PA_OK)
                 rc = r; /* keep reading: the rest report PIPELINE_ABORTED */
             if (!is_put)
                 it->status = PA_STATUS_REJECTED;
         }
     }
-    PGresult *sync = PQgetResult (self->conn);
-    if (PQresultStatus (sync) != PGRES_PIPELINE_SYNC && rc == PA_OK)
-        rc = s_fail (self, sync, "pipeline did not end with a sync", err);
-    PQclear (sync);
-    if (!PQexitPipelineMode (self->conn) && rc == PA_OK)
-        rc = s_fail (self, NULL, "could not leave pipeline mode", err);
+    PGresult *sync = PQgetResult(self->conn);
+    if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC && rc == PA_OK)
+        rc = s_fail(self, sync, "pipeline did not end with a sync", err);
+    PQclear(sync);
+    if (!PQexitPipelineMode(self->conn) && rc == PA_OK)
+        rc = s_fail(self, NULL, "could not leave pipeline mode", err);
     return rc;
 }
 
-int pa_store_write (pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
+int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
 {
     int rc = PA_OK;
     size_t total = 0, k = 0;
     for (size_t s = 0; s < n; s++)
         total += subs[s]->n_items;
     /* Problems the store adds (stale, conflict) must vanish on rollback. */
-    size_t *saved = calloc (total ? total : 1, sizeof *saved);
+    size_t *saved = calloc(total ? total : 1, sizeof *saved);
     if (!saved)
-        return pa_err_set (err, PA_ENOMEM, "out of memory");
+        return pa_err_set(err, PA_ENOMEM, "out of memory");
     for (size_t s = 0; s < n; s++)
         for (size_t i = 0; i < subs[s]->n_items; i++)
             saved[k++] = subs[s]->items[i].problems.n;
 
-    rc = s_exec_cmd (self, "BEGIN", err);
+    rc = s_exec_cmd(self, "BEGIN", err);
     if (rc == PA_OK)
-        rc = s_pipeline (self, subs, n, err);
+        rc = s_pipeline(self, subs, n, err);
+    /* Reports put_report refused (stale, conflicts) are kept for inspection
+     * too, in the same transaction; they are rare, so no pipeline. */
+    k = 0;
+    for (size_t s = 0; rc == PA_OK && s < n; s++) {
+        for (size_t i = 0; rc == PA_OK && i < subs[s]->n_items; i++, k++) {
+            const pa_item_t *it = &subs[s]->items[i];
+            if (it->status == PA_STATUS_REJECTED && it->problems.n > saved[k])
+                rc = s_quarantine_sync(self, subs[s], it, err);
+        }
+    }
     if (rc == PA_OK)
-        rc = s_copy_values (self, subs, n, err);
+        rc = s_copy_values(self, subs, n, err);
     if (rc == PA_OK)
-        rc = s_exec_cmd (self, "COMMIT", err);
+        rc = s_exec_cmd(self, "COMMIT", err);
     if (rc != PA_OK) {
-        if (PQstatus (self->conn) == CONNECTION_OK) {
-            PGresult *res = PQexec (self->conn, "ROLLBACK");
-            PQclear (res);
+        if (PQstatus(self->conn) == CONNECTION_OK) {
+            PGresult *res = PQexec(self->conn, "ROLLBACK");
+            PQclear(res);
         }
         k = 0;
         for (size_t s = 0; s < n; s++) {
@@ -531,34 +565,33 @@ int pa_store_write (pa_store_t *self, pa_submission_t *const *subs, size_t n, pa
             }
         }
     }
-    free (saved);
+    free(saved);
     return rc;
 }
 
-int pa_store_quarantine_frame (pa_store_t *self, const char *sender, int reason,
-                               const char *message, const void *raw, size_t raw_len,
-                               pa_err_t *err)
+int pa_store_quarantine_frame(pa_store_t *self, const char *sender, int reason, const char *message,
+                              const void *raw, size_t raw_len, pa_err_t *err)
 {
     int rc = PA_OK;
     char *reasons = NULL;
     pa_problems_t pr = {0};
     PGresult *res = NULL;
-    pa_problems_add (&pr, reason, "", "%s", message ? message : "");
-    rc = s_reasons_json (&pr, &reasons, err);
+    pa_problems_add(&pr, reason, "", "%s", message ? message : "");
+    rc = s_reasons_json(&pr, &reasons, err);
     if (rc != PA_OK)
         goto cleanup;
     const char *params[PA_SQL_QUARANTINE_NPARAMS] = {
         sender ? sender : "", self->worker, NULL, NULL, NULL, NULL, NULL, reasons, raw,
     };
-    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int) raw_len};
+    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)raw_len};
     int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
-    res = PQexecPrepared (self->conn, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
-                          lengths, formats, 0);
-    if (PQresultStatus (res) != PGRES_COMMAND_OK)
-        rc = s_fail (self, res, "could not quarantine a frame", err);
+    res = PQexecPrepared(self->conn, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
+                         lengths, formats, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = s_fail(self, res, "could not quarantine a frame", err);
 cleanup:
-    PQclear (res);
-    free (reasons);
-    pa_problems_clear (&pr);
+    PQclear(res);
+    free(reasons);
+    pa_problems_clear(&pr);
     return rc;
 }

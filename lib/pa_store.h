@@ -16,21 +16,21 @@ typedef struct pa_store pa_store_t;
 
 /* Connects with a libpq connection string (NULL or "" = PG* environment).
  * worker names this process in stored rows. NULL + err on failure. */
-pa_store_t *pa_store_new (const char *conninfo, const char *worker, pa_err_t *err);
-void pa_store_destroy (pa_store_t **self_p);
+pa_store_t *pa_store_new(const char *conninfo, const char *worker, pa_err_t *err);
+void pa_store_destroy(pa_store_t **self_p);
 
 /* Reconnects after a lost connection and prepares statements again. */
-int pa_store_reconnect (pa_store_t *self, pa_err_t *err);
+int pa_store_reconnect(pa_store_t *self, pa_err_t *err);
 
 /* Creates or migrates the schema; *applied counts migrations run. */
-int pa_store_migrate (pa_store_t *self, int *applied, pa_err_t *err);
+int pa_store_migrate(pa_store_t *self, int *applied, pa_err_t *err);
 /* PA_EFATAL, with a message saying to run --init-db, unless the database is
  * at exactly the version this build knows. */
-int pa_store_check_schema (pa_store_t *self, pa_err_t *err);
+int pa_store_check_schema(pa_store_t *self, pa_err_t *err);
 
 /* Loads districts, towns and indicators into a new sealed catalogue (*out,
  * caller destroys). */
-int pa_store_load_catalog (pa_store_t *self, pa_catalog_t **out, pa_err_t *err);
+int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err);
 
 /* Writes n judged submissions in one transaction. Items with problems are
  * quarantined as REJECTED; the others go through put_report and end STORED,
@@ -40,12 +40,16 @@ int pa_store_load_catalog (pa_store_t *self, pa_catalog_t **out, pa_err_t *err);
  * and problems are as they were before the call, and the code is PA_ERETRY
  * (connection or transient: try again), PA_EREJECT (a data error: write the
  * submissions one by one to isolate it) or PA_EFATAL. */
-int pa_store_write (pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err);
+int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err);
+
+/* Quarantines one item in its own transaction (for a report the database
+ * refused while being stored alone). */
+int pa_store_quarantine_item(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+                             pa_err_t *err);
 
 /* Keeps a frame that could not be judged as a submission (undecodable,
  * oversize, wrong version...) in the quarantine, in its own transaction. */
-int pa_store_quarantine_frame (pa_store_t *self, const char *sender, int reason,
-                               const char *message, const void *raw, size_t raw_len,
-                               pa_err_t *err);
+int pa_store_quarantine_frame(pa_store_t *self, const char *sender, int reason, const char *message,
+                              const void *raw, size_t raw_len, pa_err_t *err);
 
 #endif

@@ -7,7 +7,8 @@
 #define PA_SQL_SCHEMA_EXISTS  "SELECT to_regclass('pingan.schema_migrations') IS NOT NULL"
 #define PA_SQL_SCHEMA_VERSION "SELECT coalesce(max(version), 0) FROM pingan.schema_migrations"
 
-#define PA_SQL_RECORD_MIGRATION "INSERT INTO pingan.schema_migrations (version, name) VALUES ($1, $2)"
+#define PA_SQL_RECORD_MIGRATION                                                                    \
+    "INSERT INTO pingan.schema_migrations (version, name) VALUES ($1, $2)"
 
 #define PA_SQL_LOAD_DISTRICTS "SELECT code FROM pingan.district"
 #define PA_SQL_LOAD_TOWNS     "SELECT code, district_code FROM pingan.town"
@@ -15,13 +16,13 @@
     "SELECT code, kind, level, array_to_string(period_types, ','), ceiling, first_year "           \
     "FROM pingan.indicator"
 
-#define PA_SQL_PUT_REPORT_NAME "pa_put_report"
+#define PA_SQL_PUT_REPORT_NAME    "pa_put_report"
 #define PA_SQL_PUT_REPORT_NPARAMS 12
 #define PA_SQL_PUT_REPORT                                                                          \
     "SELECT status, report_pk, reason, detail FROM pingan.put_report("                             \
     "$1, $2, $3, $4::date, $5::date, $6::int, $7::timestamptz, $8, $9, $10, $11::int, $12::bytea)"
 
-#define PA_SQL_QUARANTINE_NAME "pa_quarantine"
+#define PA_SQL_QUARANTINE_NAME    "pa_quarantine"
 #define PA_SQL_QUARANTINE_NPARAMS 9
 #define PA_SQL_QUARANTINE                                                                          \
     "INSERT INTO pingan.quarantine (sender, worker, report_id, district_code, period_type, "       \
@@ -29,7 +30,7 @@
     "VALUES ($1, $2, $3, $4, $5, $6::date, $7::int, $8::jsonb, $9::bytea)"
 
 #define PA_SQL_COPY_VALUES                                                                         \
-    "COPY pingan.value (report_pk, indicator_code, town_code, count, numerator, denominator) "      \
+    "COPY pingan.value (report_pk, indicator_code, town_code, count, numerator, denominator) "     \
     "FROM STDIN"
 
 #endif

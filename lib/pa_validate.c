@@ -6,185 +6,183 @@
 #include <stdlib.h>
 #include <string.h>
 
-int32_t pa_validate_today (int64_t now_ms)
+int32_t pa_validate_today(int64_t now_ms)
 {
     int64_t local = now_ms + PA_TZ_OFFSET_MS;
     int64_t day_ms = 86400LL * 1000;
-    return (int32_t) (local >= 0 ? local / day_ms : -((-local + day_ms - 1) / day_ms));
+    return (int32_t)(local >= 0 ? local / day_ms : -((-local + day_ms - 1) / day_ms));
 }
 
 /* True when the decoder already flagged this field. */
-static bool s_flagged (const pa_problems_t *pr, const char *field)
+static bool s_flagged(const pa_problems_t *pr, const char *field)
 {
     for (size_t i = 0; i < pr->n; i++)
-        if (strcmp (pr->items[i].field, field) == 0)
+        if (strcmp(pr->items[i].field, field) == 0)
             return true;
     return false;
 }
 
-static void s_check_count (const pa_indicator_t *ind, double c, const char *f, pa_problems_t *pr)
+static void s_check_count(const pa_indicator_t *ind, double c, const char *f, pa_problems_t *pr)
 {
-    if (!isfinite (c)) {
-        pa_problems_add (pr, PA_REASON_NOT_FINITE, f, "count is %g", c);
+    if (!isfinite(c)) {
+        pa_problems_add(pr, PA_REASON_NOT_FINITE, f, "count is %g", c);
         return;
     }
     if (c < 0)
-        pa_problems_add (pr, PA_REASON_NEGATIVE_COUNT, f, "count %g is negative", c);
-    if (c != floor (c))
-        pa_problems_add (pr, PA_REASON_FRACTIONAL_COUNT, f, "count %g is not a whole number", c);
+        pa_problems_add(pr, PA_REASON_NEGATIVE_COUNT, f, "count %g is negative", c);
+    if (c != floor(c))
+        pa_problems_add(pr, PA_REASON_FRACTIONAL_COUNT, f, "count %g is not a whole number", c);
     if (ind->has_ceiling && c > ind->ceiling)
-        pa_problems_add (pr, PA_REASON_COUNT_ABOVE_CEILING, f,
-                         "count %g is above the ceiling %g for %s", c, ind->ceiling, ind->code);
+        pa_problems_add(pr, PA_REASON_COUNT_ABOVE_CEILING, f,
+                        "count %g is above the ceiling %g for %s", c, ind->ceiling, ind->code);
 }
 
-static void s_check_ratio (double num, double den, const char *f, pa_problems_t *pr)
+static void s_check_ratio(double num, double den, const char *f, pa_problems_t *pr)
 {
     char field[PA_PROBLEM_FIELD_SIZE];
-    if (!isfinite (num) || !isfinite (den)) {
-        snprintf (field, sizeof field, "%s.ratio.%s", f, isfinite (num) ? "denominator" : "numerator");
-        pa_problems_add (pr, PA_REASON_NOT_FINITE, field, "ratio %g/%g is not finite", num, den);
+    if (!isfinite(num) || !isfinite(den)) {
+        snprintf(field, sizeof field, "%s.ratio.%s", f,
+                 isfinite(num) ? "denominator" : "numerator");
+        pa_problems_add(pr, PA_REASON_NOT_FINITE, field, "ratio %g/%g is not finite", num, den);
         return;
     }
-    snprintf (field, sizeof field, "%s.ratio.numerator", f);
+    snprintf(field, sizeof field, "%s.ratio.numerator", f);
     if (num < 0)
-        pa_problems_add (pr, PA_REASON_NEGATIVE_NUMERATOR, field, "numerator %g is negative", num);
-    snprintf (field, sizeof field, "%s.ratio.denominator", f);
+        pa_problems_add(pr, PA_REASON_NEGATIVE_NUMERATOR, field, "numerator %g is negative", num);
+    snprintf(field, sizeof field, "%s.ratio.denominator", f);
     if (den <= 0)
-        pa_problems_add (pr, PA_REASON_NONPOSITIVE_DENOMINATOR, field,
-                         "denominator %g is not positive", den);
-    snprintf (field, sizeof field, "%s.ratio.numerator", f);
+        pa_problems_add(pr, PA_REASON_NONPOSITIVE_DENOMINATOR, field,
+                        "denominator %g is not positive", den);
+    snprintf(field, sizeof field, "%s.ratio.numerator", f);
     if (den > 0 && num > den)
-        pa_problems_add (pr, PA_REASON_NUMERATOR_ABOVE_DENOMINATOR, field,
-                         "numerator %g is above denominator %g", num, den);
+        pa_problems_add(pr, PA_REASON_NUMERATOR_ABOVE_DENOMINATOR, field,
+                        "numerator %g is above denominator %g", num, den);
 }
 
-static void s_check_value (const pa_catalog_t *cat, const pa_report_t *r, size_t i,
-                           pa_problems_t *pr)
+static void s_check_value(const pa_catalog_t *cat, const pa_report_t *r, size_t i,
+                          bool district_ok, pa_problems_t *pr)
 {
     const pa_value_t *v = &r->values[i];
     char f[PA_PROBLEM_FIELD_SIZE], sub[PA_PROBLEM_FIELD_SIZE];
-    snprintf (f, sizeof f, "values[%zu]", i);
-    snprintf (sub, sizeof sub, "values[%zu].indicator", i);
-    if (s_flagged (pr, sub) || s_flagged (pr, f))
+    snprintf(f, sizeof f, "values[%zu]", i);
+    snprintf(sub, sizeof sub, "values[%zu].indicator", i);
+    if (s_flagged(pr, sub) || s_flagged(pr, f))
         return;
-    const pa_indicator_t *ind = pa_catalog_indicator (cat, v->indicator);
+    const pa_indicator_t *ind = pa_catalog_indicator(cat, v->indicator);
     if (!ind) {
-        pa_problems_add (pr, PA_REASON_UNKNOWN_INDICATOR, sub, "indicator '%s' is not in the catalogue",
-                         v->indicator);
+        pa_problems_add(pr, PA_REASON_UNKNOWN_INDICATOR, sub,
+                        "indicator '%s' is not in the catalogue", v->indicator);
         return;
     }
     if (r->period.type != PA_PERIOD_NONE && !(ind->period_mask & (1u << r->period.type)))
-        pa_problems_add (pr, PA_REASON_PERIOD_TYPE_NOT_COLLECTED, sub,
-                         "%s is not collected per %s", ind->code,
-                         pa_period_type_name (r->period.type));
-    snprintf (sub, sizeof sub, "values[%zu].town", i);
+        pa_problems_add(pr, PA_REASON_PERIOD_TYPE_NOT_COLLECTED, sub, "%s is not collected per %s",
+                        ind->code, pa_period_type_name(r->period.type));
+    snprintf(sub, sizeof sub, "values[%zu].town", i);
     if (v->town[0]) {
-        const char *owner = pa_catalog_town_district (cat, v->town);
+        const char *owner = pa_catalog_town_district(cat, v->town);
         if (ind->level == PA_LEVEL_DISTRICT)
-            pa_problems_add (pr, PA_REASON_LEVEL_MISMATCH, sub,
-                             "%s is reported per district, not per town", ind->code);
+            pa_problems_add(pr, PA_REASON_LEVEL_MISMATCH, sub,
+                            "%s is reported per district, not per town", ind->code);
         else if (!owner)
-            pa_problems_add (pr, PA_REASON_TOWN_NOT_IN_DISTRICT, sub, "town %s is unknown",
-                             v->town);
-        else if (strcmp (owner, r->district) != 0)
-            pa_problems_add (pr, PA_REASON_TOWN_NOT_IN_DISTRICT, sub,
-                             "town %s belongs to district %s, not %s", v->town, owner,
-                             r->district);
+            pa_problems_add(pr, PA_REASON_TOWN_NOT_IN_DISTRICT, sub, "town %s is unknown", v->town);
+        else if (district_ok && strcmp(owner, r->district) != 0)
+            pa_problems_add(pr, PA_REASON_TOWN_NOT_IN_DISTRICT, sub,
+                            "town %s belongs to district %s, not %s", v->town, owner, r->district);
     } else if (ind->level == PA_LEVEL_TOWN) {
-        pa_problems_add (pr, PA_REASON_LEVEL_MISMATCH, sub, "%s is reported per town: town is missing",
-                         ind->code);
+        pa_problems_add(pr, PA_REASON_LEVEL_MISMATCH, sub,
+                        "%s is reported per town: town is missing", ind->code);
     }
     if (v->kind == PA_AMOUNT_COUNT && ind->is_ratio) {
-        snprintf (sub, sizeof sub, "values[%zu].count", i);
-        pa_problems_add (pr, PA_REASON_KIND_MISMATCH, sub,
-                         "%s is a ratio: send numerator and denominator, not a count", ind->code);
+        snprintf(sub, sizeof sub, "values[%zu].count", i);
+        pa_problems_add(pr, PA_REASON_KIND_MISMATCH, sub,
+                        "%s is a ratio: send numerator and denominator, not a count", ind->code);
     } else if (v->kind == PA_AMOUNT_RATIO && !ind->is_ratio) {
-        snprintf (sub, sizeof sub, "values[%zu].ratio", i);
-        pa_problems_add (pr, PA_REASON_KIND_MISMATCH, sub, "%s is a count, not a ratio",
-                         ind->code);
+        snprintf(sub, sizeof sub, "values[%zu].ratio", i);
+        pa_problems_add(pr, PA_REASON_KIND_MISMATCH, sub, "%s is a count, not a ratio", ind->code);
     } else if (v->kind == PA_AMOUNT_COUNT) {
-        snprintf (sub, sizeof sub, "values[%zu].count", i);
-        s_check_count (ind, v->count, sub, pr);
+        snprintf(sub, sizeof sub, "values[%zu].count", i);
+        s_check_count(ind, v->count, sub, pr);
     } else if (v->kind == PA_AMOUNT_RATIO) {
-        s_check_ratio (v->numerator, v->denominator, f, pr);
+        s_check_ratio(v->numerator, v->denominator, f, pr);
     }
 }
 
 /* Orders value indexes by (indicator, town) to find repeats in O(n log n). */
-static int s_cmp_value (const void *a, const void *b, void *arg)
+static int s_cmp_value(const void *a, const void *b, void *arg)
 {
     const pa_value_t *values = arg;
-    const pa_value_t *x = &values[*(const size_t *) a], *y = &values[*(const size_t *) b];
-    int c = strcmp (x->indicator, y->indicator);
+    const pa_value_t *x = &values[*(const size_t *)a], *y = &values[*(const size_t *)b];
+    int c = strcmp(x->indicator, y->indicator);
     if (c == 0)
-        c = strcmp (x->town, y->town);
+        c = strcmp(x->town, y->town);
     if (c == 0)
-        c = *(const size_t *) a < *(const size_t *) b ? -1 : 1;
+        c = *(const size_t *)a < *(const size_t *)b ? -1 : 1;
     return c;
 }
 
-static void s_check_duplicates (const pa_report_t *r, pa_problems_t *pr)
+static void s_check_duplicates(const pa_report_t *r, pa_problems_t *pr)
 {
     if (r->n_values < 2)
         return;
-    size_t *idx = malloc (r->n_values * sizeof *idx);
+    size_t *idx = malloc(r->n_values * sizeof *idx);
     if (!idx) {
-        pa_problems_add (pr, PA_REASON_TOO_MANY_VALUES, "values",
-                         "out of memory checking %zu values for repeats", r->n_values);
+        pa_problems_add(pr, PA_REASON_TOO_MANY_VALUES, "values",
+                        "out of memory checking %zu values for repeats", r->n_values);
         return;
     }
     for (size_t i = 0; i < r->n_values; i++)
         idx[i] = i;
-    qsort_r (idx, r->n_values, sizeof *idx, s_cmp_value, r->values);
+    qsort_r(idx, r->n_values, sizeof *idx, s_cmp_value, r->values);
     for (size_t k = 1; k < r->n_values; k++) {
         const pa_value_t *a = &r->values[idx[k - 1]], *b = &r->values[idx[k]];
-        if (strcmp (a->indicator, b->indicator) == 0 && strcmp (a->town, b->town) == 0) {
+        if (strcmp(a->indicator, b->indicator) == 0 && strcmp(a->town, b->town) == 0) {
             char f[PA_PROBLEM_FIELD_SIZE];
-            snprintf (f, sizeof f, "values[%zu]", idx[k]);
-            pa_problems_add (pr, PA_REASON_DUPLICATE_VALUE, f,
-                             "%s for %s repeats values[%zu]", b->indicator,
-                             b->town[0] ? b->town : "the district", idx[k - 1]);
+            snprintf(f, sizeof f, "values[%zu]", idx[k]);
+            pa_problems_add(pr, PA_REASON_DUPLICATE_VALUE, f, "%s for %s repeats values[%zu]",
+                            b->indicator, b->town[0] ? b->town : "the district", idx[k - 1]);
         }
     }
-    free (idx);
+    free(idx);
 }
 
-void pa_validate_report (const pa_catalog_t *cat, const pa_report_t *r, int64_t now_ms,
-                         pa_problems_t *pr)
+void pa_validate_report(const pa_catalog_t *cat, const pa_report_t *r, int64_t now_ms,
+                        pa_problems_t *pr)
 {
-    if (r->district[0] && !s_flagged (pr, "district") && !pa_catalog_has_district (cat, r->district))
-        pa_problems_add (pr, PA_REASON_UNKNOWN_DISTRICT, "district", "district %s is unknown",
-                         r->district);
-    bool period_ok = r->period.type != PA_PERIOD_NONE && !s_flagged (pr, "period_start") &&
-                     !s_flagged (pr, "period_type");
+    /* Towns are judged against a district the decoder could read, known or not. */
+    bool district_ok = r->district[0] && !s_flagged(pr, "district");
+    if (district_ok && !pa_catalog_has_district(cat, r->district))
+        pa_problems_add(pr, PA_REASON_UNKNOWN_DISTRICT, "district", "district %s is unknown",
+                        r->district);
+    bool period_ok = r->period.type != PA_PERIOD_NONE && !s_flagged(pr, "period_start") &&
+                     !s_flagged(pr, "period_type");
     if (period_ok) {
         char start[PA_DATE_SIZE], end[PA_DATE_SIZE];
-        int32_t end_day = pa_period_end (&r->period);
-        pa_date_format (r->period.start, start);
-        pa_date_format (end_day, end);
+        int32_t end_day = pa_period_end(&r->period);
+        pa_date_format(r->period.start, start);
+        pa_date_format(end_day, end);
         int y, m, d;
-        pa_date_to_ymd (r->period.start, &y, &m, &d);
-        if (!pa_period_aligned (r->period.type, r->period.start))
-            pa_problems_add (pr, PA_REASON_PERIOD_MISALIGNED, "period_start",
-                             "%s does not start a %s%s", start,
-                             pa_period_type_name (r->period.type),
-                             r->period.type == PA_PERIOD_WEEK ? " (ISO weeks start on Monday)" : "");
-        else if (end_day > pa_validate_today (now_ms))
-            pa_problems_add (pr, PA_REASON_PERIOD_NOT_ENDED, "period_start",
-                             "the %s starting %s has not ended (it ends before %s)",
-                             pa_period_type_name (r->period.type), start, end);
-        int first = pa_catalog_first_year (cat);
+        pa_date_to_ymd(r->period.start, &y, &m, &d);
+        if (!pa_period_aligned(r->period.type, r->period.start))
+            pa_problems_add(pr, PA_REASON_PERIOD_MISALIGNED, "period_start",
+                            "%s does not start a %s%s", start, pa_period_type_name(r->period.type),
+                            r->period.type == PA_PERIOD_WEEK ? " (ISO weeks start on Monday)" : "");
+        else if (end_day > pa_validate_today(now_ms))
+            pa_problems_add(pr, PA_REASON_PERIOD_NOT_ENDED, "period_start",
+                            "the %s starting %s has not ended (it ends before %s)",
+                            pa_period_type_name(r->period.type), start, end);
+        int first = pa_catalog_first_year(cat);
         if (first && y < first)
-            pa_problems_add (pr, PA_REASON_PERIOD_TOO_EARLY, "period_start",
-                             "%s is before the first reporting year %d", start, first);
+            pa_problems_add(pr, PA_REASON_PERIOD_TOO_EARLY, "period_start",
+                            "%s is before the first reporting year %d", start, first);
     }
     if (r->submitted_at_ms > now_ms + PA_FUTURE_SKEW_MS)
-        pa_problems_add (pr, PA_REASON_SUBMITTED_IN_FUTURE, "submitted_at_ms",
-                         "submitted_at_ms %lld is %lld s in the future", (long long) r->submitted_at_ms,
-                         (long long) ((r->submitted_at_ms - now_ms) / 1000));
-    if (r->n_values == 0 && !s_flagged (pr, "values"))
-        pa_problems_add (pr, PA_REASON_MISSING_FIELD, "values", "the report has no values");
+        pa_problems_add(pr, PA_REASON_SUBMITTED_IN_FUTURE, "submitted_at_ms",
+                        "submitted_at_ms %lld is %lld s in the future",
+                        (long long)r->submitted_at_ms,
+                        (long long)((r->submitted_at_ms - now_ms) / 1000));
+    if (r->n_values == 0 && !s_flagged(pr, "values"))
+        pa_problems_add(pr, PA_REASON_MISSING_FIELD, "values", "the report has no values");
     for (size_t i = 0; i < r->n_values; i++)
-        s_check_value (cat, r, i, pr);
-    s_check_duplicates (r, pr);
+        s_check_value(cat, r, i, district_ok, pr);
+    s_check_duplicates(r, pr);
 }

@@ -19,10 +19,10 @@
 /* Appends to problems every rule r breaks. Fields already recorded as
  * problems by the decoder (shape) are not judged again. now_ms is the
  * worker's clock, Unix epoch milliseconds. Thread-safe for a sealed catalogue. */
-void pa_validate_report (const pa_catalog_t *cat, const pa_report_t *r, int64_t now_ms,
-                         pa_problems_t *problems);
+void pa_validate_report(const pa_catalog_t *cat, const pa_report_t *r, int64_t now_ms,
+                        pa_problems_t *problems);
 
 /* Today's civil date (days since 1970-01-01) in UTC+8 for a Unix time. */
-int32_t pa_validate_today (int64_t now_ms);
+int32_t pa_validate_today(int64_t now_ms);
 
 #endif

@@ -19,8 +19,8 @@
 #include "pa_store.h"
 #include "pa_validate.h"
 
-#define PA_ID_MAX   256 /* ROUTER routing ids are at most 255 bytes */
-#define PA_TAG_MAX  64  /* client tag frame, echoed in the receipt */
+#define PA_ID_MAX         256                 /* ROUTER routing ids are at most 255 bytes */
+#define PA_TAG_MAX        64                  /* client tag frame, echoed in the receipt */
 #define PA_HARD_MAX_BYTES (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: beyond, libzmq drops the peer */
 
 typedef struct {
@@ -48,272 +48,272 @@ struct pa_worker {
     uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches;
 };
 
-static int64_t s_mono_ms (void)
+static int64_t s_mono_ms(void)
 {
     struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t s_wall_ms (void)
+static int64_t s_wall_ms(void)
 {
     struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int pa_worker_config_validate (const pa_worker_config_t *cfg, pa_err_t *err)
+int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
 {
     if (!cfg->init_db && (!cfg->bind || !*cfg->bind))
-        return pa_err_set (err, PA_EINVAL, "--bind: no endpoint given");
+        return pa_err_set(err, PA_EINVAL, "--bind: no endpoint given");
     if (cfg->batch_reports < 1 || cfg->batch_reports > 100000)
-        return pa_err_set (err, PA_EINVAL, "--batch-reports: %d is not in 1..100000",
-                           cfg->batch_reports);
+        return pa_err_set(err, PA_EINVAL, "--batch-reports: %d is not in 1..100000",
+                          cfg->batch_reports);
     if (cfg->batch_wait_ms < 0 || cfg->batch_wait_ms > 60000)
-        return pa_err_set (err, PA_EINVAL, "--batch-wait-ms: %d is not in 0..60000",
-                           cfg->batch_wait_ms);
+        return pa_err_set(err, PA_EINVAL, "--batch-wait-ms: %d is not in 0..60000",
+                          cfg->batch_wait_ms);
     if (cfg->max_submission_bytes < 1024 || cfg->max_submission_bytes > PA_HARD_MAX_BYTES)
-        return pa_err_set (err, PA_EINVAL, "--max-submission-bytes: %d is not in 1024..%d",
-                           cfg->max_submission_bytes, PA_HARD_MAX_BYTES);
+        return pa_err_set(err, PA_EINVAL, "--max-submission-bytes: %d is not in 1024..%d",
+                          cfg->max_submission_bytes, PA_HARD_MAX_BYTES);
     if (cfg->max_reports < 1 || cfg->max_reports > 100000)
-        return pa_err_set (err, PA_EINVAL, "--max-reports: %d is not in 1..100000",
-                           cfg->max_reports);
+        return pa_err_set(err, PA_EINVAL, "--max-reports: %d is not in 1..100000",
+                          cfg->max_reports);
     if (cfg->retry_max_ms < 10)
-        return pa_err_set (err, PA_EINVAL, "--retry-max-ms: %d is below 10", cfg->retry_max_ms);
+        return pa_err_set(err, PA_EINVAL, "--retry-max-ms: %d is below 10", cfg->retry_max_ms);
     return PA_OK;
 }
 
-int pa_worker_init_db (const pa_worker_config_t *cfg, int *applied, pa_err_t *err)
+int pa_worker_init_db(const pa_worker_config_t *cfg, int *applied, pa_err_t *err)
 {
-    pa_store_t *store = pa_store_new (cfg->dsn, cfg->name, err);
+    pa_store_t *store = pa_store_new(cfg->dsn, cfg->name, err);
     if (!store)
         return err ? err->code : PA_ERETRY;
-    int rc = pa_store_migrate (store, applied, err);
-    pa_store_destroy (&store);
+    int rc = pa_store_migrate(store, applied, err);
+    pa_store_destroy(&store);
     return rc;
 }
 
-void pa_worker_destroy (pa_worker_t **self_p)
+void pa_worker_destroy(pa_worker_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     pa_worker_t *self = *self_p;
     for (size_t i = 0; i < self->n_pending; i++)
-        pa_submission_destroy (&self->pending[i].sub);
-    free (self->pending);
+        pa_submission_destroy(&self->pending[i].sub);
+    free(self->pending);
     if (self->sock)
-        zmq_close (self->sock);
+        zmq_close(self->sock);
     if (self->ctx)
-        zmq_ctx_term (self->ctx);
-    pa_store_destroy (&self->store);
-    pa_catalog_destroy (&self->cat);
-    free (self);
+        zmq_ctx_term(self->ctx);
+    pa_store_destroy(&self->store);
+    pa_catalog_destroy(&self->cat);
+    free(self);
     *self_p = NULL;
 }
 
-const char *pa_worker_endpoint (const pa_worker_t *self)
+const char *pa_worker_endpoint(const pa_worker_t *self)
 {
     return self->endpoint;
 }
 
-static int s_bind (pa_worker_t *self, pa_err_t *err)
+static int s_bind(pa_worker_t *self, pa_err_t *err)
 {
     int one = 1, zero = 0;
     int64_t maxmsg = PA_HARD_MAX_BYTES;
-    self->sock = zmq_socket (self->ctx, ZMQ_ROUTER);
+    self->sock = zmq_socket(self->ctx, ZMQ_ROUTER);
     if (!self->sock)
-        return pa_err_set (err, PA_EIO, "zmq_socket: %s", zmq_strerror (zmq_errno ()));
+        return pa_err_set(err, PA_EIO, "zmq_socket: %s", zmq_strerror(zmq_errno()));
     /* MANDATORY: a receipt for a vanished peer fails loudly instead of being
      * dropped in silence; the producer resends and gets "duplicate". */
-    if (zmq_setsockopt (self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
-        zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt (self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0)
-        return pa_err_set (err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror (zmq_errno ()));
+    if (zmq_setsockopt(self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
+        zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0)
+        return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
     char list[1024];
-    snprintf (list, sizeof list, "%s", self->cfg->bind);
+    snprintf(list, sizeof list, "%s", self->cfg->bind);
     char *save = NULL;
-    for (char *ep = strtok_r (list, ",", &save); ep; ep = strtok_r (NULL, ",", &save)) {
-        if (zmq_bind (self->sock, ep) != 0)
-            return pa_err_set (err, PA_EIO, "could not bind %s: %s", ep,
-                               zmq_strerror (zmq_errno ()));
+    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
+        if (zmq_bind(self->sock, ep) != 0)
+            return pa_err_set(err, PA_EIO, "could not bind %s: %s", ep, zmq_strerror(zmq_errno()));
         size_t len = sizeof self->endpoint;
-        if (zmq_getsockopt (self->sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len) != 0)
-            return pa_err_set (err, PA_EIO, "ZMQ_LAST_ENDPOINT: %s", zmq_strerror (zmq_errno ()));
+        if (zmq_getsockopt(self->sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len) != 0)
+            return pa_err_set(err, PA_EIO, "ZMQ_LAST_ENDPOINT: %s", zmq_strerror(zmq_errno()));
     }
     return PA_OK;
 }
 
-pa_worker_t *pa_worker_new (const pa_worker_config_t *cfg, const pa_log_t *log, pa_err_t *err)
+pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, pa_err_t *err)
 {
-    pa_worker_t *self = calloc (1, sizeof *self);
+    pa_worker_t *self = calloc(1, sizeof *self);
     if (!self) {
-        pa_err_set (err, PA_ENOMEM, "out of memory");
+        pa_err_set(err, PA_ENOMEM, "out of memory");
         return NULL;
     }
     self->cfg = cfg;
     self->log = log;
     if (cfg->name && *cfg->name) {
-        snprintf (self->name, sizeof self->name, "%s", cfg->name);
+        snprintf(self->name, sizeof self->name, "%s", cfg->name);
     } else {
         char host[48] = "worker";
-        gethostname (host, sizeof host - 1);
-        snprintf (self->name, sizeof self->name, "%s:%d", host, (int) getpid ());
+        gethostname(host, sizeof host - 1);
+        snprintf(self->name, sizeof self->name, "%s:%d", host, (int)getpid());
     }
-    self->store = pa_store_new (cfg->dsn, self->name, err);
-    if (!self->store || pa_store_check_schema (self->store, err) != PA_OK ||
-        pa_store_load_catalog (self->store, &self->cat, err) != PA_OK)
+    self->store = pa_store_new(cfg->dsn, self->name, err);
+    if (!self->store || pa_store_check_schema(self->store, err) != PA_OK ||
+        pa_store_load_catalog(self->store, &self->cat, err) != PA_OK)
         goto fail;
-    self->ctx = zmq_ctx_new ();
+    self->ctx = zmq_ctx_new();
     if (!self->ctx) {
-        pa_err_set (err, PA_EIO, "zmq_ctx_new: %s", zmq_strerror (zmq_errno ()));
+        pa_err_set(err, PA_EIO, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    if (s_bind (self, err) != PA_OK)
+    if (s_bind(self, err) != PA_OK)
         goto fail;
     return self;
 fail:
-    pa_worker_destroy (&self);
+    pa_worker_destroy(&self);
     return NULL;
 }
 
 /* ---------------------------------------------------------------- replies */
 
-static void s_send (pa_worker_t *self, const unsigned char *id, size_t id_len,
-                    const unsigned char *tag, size_t tag_len, const uint8_t *body, size_t len)
+static void s_send(pa_worker_t *self, const unsigned char *id, size_t id_len,
+                   const unsigned char *tag, size_t tag_len, const uint8_t *body, size_t len)
 {
-    if (zmq_send (self->sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send (self->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send (self->sock, tag, tag_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send (self->sock, body, len, ZMQ_DONTWAIT) < 0)
-        pa_log_warn (self->log, "error=%s could not send a receipt: the producer will resend",
-                     zmq_strerror (zmq_errno ()));
+    if (zmq_send(self->sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(self->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(self->sock, tag, tag_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(self->sock, body, len, ZMQ_DONTWAIT) < 0)
+        pa_log_warn(self->log, "error=%s could not send a receipt: the producer will resend",
+                    zmq_strerror(zmq_errno()));
 }
 
-static void s_reply_failure (pa_worker_t *self, const unsigned char *id, size_t id_len,
-                             const unsigned char *tag, size_t tag_len, int status, int reason,
-                             const char *message)
+static void s_reply_failure(pa_worker_t *self, const unsigned char *id, size_t id_len,
+                            const unsigned char *tag, size_t tag_len, int status, int reason,
+                            const char *message)
 {
     uint8_t *body = NULL;
     size_t len = 0;
-    if (pa_codec_encode_failure (status, reason, message, self->name, &body, &len, NULL) == PA_OK)
-        s_send (self, id, id_len, tag, tag_len, body, len);
-    free (body);
+    if (pa_codec_encode_failure(status, reason, message, self->name, &body, &len, NULL) == PA_OK)
+        s_send(self, id, id_len, tag, tag_len, body, len);
+    free(body);
 }
 
 /* Judges a whole frame as unusable: keep it for inspection, then answer. */
-static void s_reject_frame (pa_worker_t *self, const unsigned char *id, size_t id_len,
-                            const unsigned char *tag, size_t tag_len, const void *raw,
-                            size_t raw_len, int reason, const char *message)
+static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id_len,
+                           const unsigned char *tag, size_t tag_len, const void *raw,
+                           size_t raw_len, int reason, const char *message)
 {
     pa_err_t err;
     int status = PA_STATUS_REJECTED;
     self->n_frames_rejected++;
-    pa_log_warn (self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name (reason),
-                 raw_len, message);
-    if (pa_store_quarantine_frame (self->store, "", reason, message, raw, raw_len, &err) != PA_OK) {
-        pa_log_error (self->log, "error=%s could not quarantine a frame: %s",
-                      pa_err_name (err.code), err.msg);
+    pa_log_warn(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
+                raw_len, message);
+    if (pa_store_quarantine_frame(self->store, "", reason, message, raw, raw_len, &err) != PA_OK) {
+        pa_log_error(self->log, "error=%s could not quarantine a frame: %s", pa_err_name(err.code),
+                     err.msg);
         if (err.code == PA_ERETRY) {
-            pa_store_reconnect (self->store, NULL);
+            pa_store_reconnect(self->store, NULL);
             status = PA_STATUS_RETRY_LATER;
             reason = PA_REASON_STORE_UNAVAILABLE;
             message = "the worker could not keep this submission: resend later";
         }
     }
-    s_reply_failure (self, id, id_len, tag, tag_len, status, reason, message);
+    s_reply_failure(self, id, id_len, tag, tag_len, status, reason, message);
 }
 
 /* ---------------------------------------------------------------- receive */
 
-static int s_add_pending (pa_worker_t *self, const zmq_msg_t *id, const zmq_msg_t *tag,
-                          pa_submission_t *sub)
+static int s_add_pending(pa_worker_t *self, const zmq_msg_t *id, const zmq_msg_t *tag,
+                         pa_submission_t *sub)
 {
     if (self->n_pending == self->cap_pending) {
         size_t cap = self->cap_pending ? self->cap_pending * 2 : 64;
-        s_pending_t *grown = realloc (self->pending, cap * sizeof *grown);
+        s_pending_t *grown = realloc(self->pending, cap * sizeof *grown);
         if (!grown)
             return PA_ENOMEM;
         self->pending = grown;
         self->cap_pending = cap;
     }
     s_pending_t *p = &self->pending[self->n_pending++];
-    p->id_len = zmq_msg_size (id);
-    memcpy (p->id, zmq_msg_data ((zmq_msg_t *) id), p->id_len);
-    p->tag_len = zmq_msg_size (tag);
-    memcpy (p->tag, zmq_msg_data ((zmq_msg_t *) tag), p->tag_len);
+    p->id_len = zmq_msg_size(id);
+    memcpy(p->id, zmq_msg_data((zmq_msg_t *)id), p->id_len);
+    p->tag_len = zmq_msg_size(tag);
+    memcpy(p->tag, zmq_msg_data((zmq_msg_t *)tag), p->tag_len);
     p->sub = sub;
     if (self->n_pending == 1)
-        self->oldest_ms = s_mono_ms ();
+        self->oldest_ms = s_mono_ms();
     self->pending_reports += sub->n_items;
     return PA_OK;
 }
 
 /* Handles one complete message: frames[0] is the routing id. */
-static void s_handle (pa_worker_t *self, zmq_msg_t *frames, size_t n)
+static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
 {
-    const unsigned char *id = zmq_msg_data (&frames[0]);
-    size_t id_len = zmq_msg_size (&frames[0]);
+    const unsigned char *id = zmq_msg_data(&frames[0]);
+    size_t id_len = zmq_msg_size(&frames[0]);
     static const unsigned char no_tag[1] = {0};
-    if (n != 4 || zmq_msg_size (&frames[1]) != 0 || zmq_msg_size (&frames[2]) > PA_TAG_MAX) {
-        bool tagged = n >= 3 && zmq_msg_size (&frames[1]) == 0 &&
-                      zmq_msg_size (&frames[2]) <= PA_TAG_MAX;
+    if (n != 4 || zmq_msg_size(&frames[1]) != 0 || zmq_msg_size(&frames[2]) > PA_TAG_MAX) {
+        bool tagged =
+            n >= 3 && zmq_msg_size(&frames[1]) == 0 && zmq_msg_size(&frames[2]) <= PA_TAG_MAX;
         char msg[160];
-        snprintf (msg, sizeof msg,
-                  "expected 3 frames (empty delimiter, tag of at most %d bytes, submission), got %zu",
-                  PA_TAG_MAX, n - 1);
-        s_reject_frame (self, id, id_len, tagged ? zmq_msg_data (&frames[2]) : no_tag,
-                        tagged ? zmq_msg_size (&frames[2]) : 0, zmq_msg_data (&frames[n - 1]),
-                        zmq_msg_size (&frames[n - 1]), PA_REASON_BAD_FRAMING, msg);
+        snprintf(
+            msg, sizeof msg,
+            "expected 3 frames (empty delimiter, tag of at most %d bytes, submission), got %zu",
+            PA_TAG_MAX, n - 1);
+        s_reject_frame(self, id, id_len, tagged ? zmq_msg_data(&frames[2]) : no_tag,
+                       tagged ? zmq_msg_size(&frames[2]) : 0, zmq_msg_data(&frames[n - 1]),
+                       zmq_msg_size(&frames[n - 1]), PA_REASON_BAD_FRAMING, msg);
         return;
     }
-    const unsigned char *tag = zmq_msg_data (&frames[2]);
-    size_t tag_len = zmq_msg_size (&frames[2]);
-    const void *body = zmq_msg_data (&frames[3]);
-    size_t len = zmq_msg_size (&frames[3]);
+    const unsigned char *tag = zmq_msg_data(&frames[2]);
+    size_t tag_len = zmq_msg_size(&frames[2]);
+    const void *body = zmq_msg_data(&frames[3]);
+    size_t len = zmq_msg_size(&frames[3]);
     char msg[256];
-    if (len > (size_t) self->cfg->max_submission_bytes) {
-        snprintf (msg, sizeof msg, "submission of %zu bytes is above the limit of %d bytes", len,
-                  self->cfg->max_submission_bytes);
-        s_reject_frame (self, id, id_len, tag, tag_len, NULL, 0, PA_REASON_OVERSIZE, msg);
+    if (len > (size_t)self->cfg->max_submission_bytes) {
+        snprintf(msg, sizeof msg, "submission of %zu bytes is above the limit of %d bytes", len,
+                 self->cfg->max_submission_bytes);
+        s_reject_frame(self, id, id_len, tag, tag_len, NULL, 0, PA_REASON_OVERSIZE, msg);
         return;
     }
     pa_err_t err;
     pa_submission_t *sub = NULL;
-    if (pa_codec_decode_submission (body, len, &sub, &err) != PA_OK) {
-        s_reject_frame (self, id, id_len, tag, tag_len, body, len,
-                        err.code == PA_EINVAL ? PA_REASON_UNDECODABLE : PA_REASON_OVERSIZE, err.msg);
+    if (pa_codec_decode_submission(body, len, &sub, &err) != PA_OK) {
+        s_reject_frame(self, id, id_len, tag, tag_len, body, len,
+                       err.code == PA_EINVAL ? PA_REASON_UNDECODABLE : PA_REASON_OVERSIZE, err.msg);
         return;
     }
     int reason = PA_REASON_NONE;
     if (sub->version != 1) {
         reason = PA_REASON_UNSUPPORTED_VERSION;
-        snprintf (msg, sizeof msg, "protocol version %u is not supported (this worker speaks 1)",
-                  sub->version);
+        snprintf(msg, sizeof msg, "protocol version %u is not supported (this worker speaks 1)",
+                 sub->version);
     } else if (sub->n_items == 0) {
         reason = PA_REASON_EMPTY_SUBMISSION;
-        snprintf (msg, sizeof msg, "the submission holds no reports");
-    } else if (sub->n_items > (size_t) self->cfg->max_reports) {
+        snprintf(msg, sizeof msg, "the submission holds no reports");
+    } else if (sub->n_items > (size_t)self->cfg->max_reports) {
         reason = PA_REASON_TOO_MANY_REPORTS;
-        snprintf (msg, sizeof msg, "%zu reports, more than the limit of %d", sub->n_items,
-                  self->cfg->max_reports);
+        snprintf(msg, sizeof msg, "%zu reports, more than the limit of %d", sub->n_items,
+                 self->cfg->max_reports);
     }
     if (reason != PA_REASON_NONE) {
-        s_reject_frame (self, id, id_len, tag, tag_len, body, len, reason, msg);
-        pa_submission_destroy (&sub);
+        s_reject_frame(self, id, id_len, tag, tag_len, body, len, reason, msg);
+        pa_submission_destroy(&sub);
         return;
     }
-    int64_t now = s_wall_ms ();
+    int64_t now = s_wall_ms();
     for (size_t i = 0; i < sub->n_items; i++)
-        pa_validate_report (self->cat, sub->items[i].report, now, &sub->items[i].problems);
-    if (s_add_pending (self, &frames[0], &frames[2], sub) != PA_OK) {
-        s_reply_failure (self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
-                         PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
-        pa_submission_destroy (&sub);
+        pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
+    if (s_add_pending(self, &frames[0], &frames[2], sub) != PA_OK) {
+        s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
+                        PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
+        pa_submission_destroy(&sub);
     }
 }
 
 /* Reads one multipart message without blocking; returns false when none. */
-static bool s_recv_one (pa_worker_t *self)
+static bool s_recv_one(pa_worker_t *self)
 {
     enum { MAX_FRAMES = 8 };
     zmq_msg_t frames[MAX_FRAMES];
@@ -322,77 +322,76 @@ static bool s_recv_one (pa_worker_t *self)
     while (more) {
         zmq_msg_t scratch;
         zmq_msg_t *m = n < MAX_FRAMES ? &frames[n] : &scratch;
-        zmq_msg_init (m);
-        if (zmq_msg_recv (m, self->sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-            zmq_msg_close (m);
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, self->sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close(m);
             break;
         }
         got = true;
-        more = zmq_msg_more (m);
+        more = zmq_msg_more(m);
         if (n < MAX_FRAMES)
             n++;
         else
-            zmq_msg_close (m); /* extra frames: counted by the framing check below */
+            zmq_msg_close(m); /* extra frames: counted by the framing check below */
     }
     if (got && n >= 2)
-        s_handle (self, frames, n);
+        s_handle(self, frames, n);
     for (size_t i = 0; i < n; i++)
-        zmq_msg_close (&frames[i]);
+        zmq_msg_close(&frames[i]);
     return got;
 }
 
 /* ---------------------------------------------------------------- flush */
 
-static void s_log_item (pa_worker_t *self, const pa_submission_t *sub, const pa_item_t *it)
+static void s_log_item(pa_worker_t *self, const pa_submission_t *sub, const pa_item_t *it)
 {
     const pa_report_t *r = it->report;
     char period[PA_PERIOD_SIZE];
-    pa_period_format (&r->period, period);
+    pa_period_format(&r->period, period);
     if (it->status == PA_STATUS_STORED) {
         self->n_stored++;
-        pa_log_debug (self->log, "report=%s district=%s period=%s revision=%u values=%zu stored",
-                      r->report_id, r->district, period, r->revision, r->n_values);
+        pa_log_debug(self->log, "report=%s district=%s period=%s revision=%u values=%zu stored",
+                     r->report_id, r->district, period, r->revision, r->n_values);
     } else if (it->status == PA_STATUS_DUPLICATE) {
         self->n_duplicate++;
-        pa_log_debug (self->log, "report=%s district=%s period=%s duplicate", r->report_id,
-                      r->district, period);
+        pa_log_debug(self->log, "report=%s district=%s period=%s duplicate", r->report_id,
+                     r->district, period);
     } else {
         self->n_rejected++;
         const pa_problem_t *p = it->problems.n ? &it->problems.items[0] : NULL;
-        pa_log_info (self->log,
-                     "report=%s district=%s period=%s sender=%s problems=%zu rejected: %s: %s",
-                     r->report_id, r->district, period, sub->sender,
-                     it->problems.n + it->problems.dropped, p ? p->field : "",
-                     p ? p->message : "");
+        pa_log_info(self->log,
+                    "report=%s district=%s period=%s sender=%s problems=%zu rejected: %s: %s",
+                    r->report_id, r->district, period, sub->sender,
+                    it->problems.n + it->problems.dropped, p ? p->field : "", p ? p->message : "");
     }
 }
 
-static void s_reply_pending (pa_worker_t *self, s_pending_t *p)
+static void s_reply_pending(pa_worker_t *self, s_pending_t *p)
 {
     uint8_t *body = NULL;
     size_t len = 0;
     pa_err_t err;
     for (size_t i = 0; i < p->sub->n_items; i++)
-        s_log_item (self, p->sub, &p->sub->items[i]);
-    if (pa_codec_encode_receipt (p->sub, self->name, &body, &len, &err) == PA_OK)
-        s_send (self, p->id, p->id_len, p->tag, p->tag_len, body, len);
+        s_log_item(self, p->sub, &p->sub->items[i]);
+    if (pa_codec_encode_receipt(p->sub, self->name, &body, &len, &err) == PA_OK)
+        s_send(self, p->id, p->id_len, p->tag, p->tag_len, body, len);
     else
-        pa_log_error (self->log, "could not encode a receipt: %s", err.msg);
-    free (body);
+        pa_log_error(self->log, "could not encode a receipt: %s", err.msg);
+    free(body);
 }
 
 /* Sleeps up to ms, waking early on a stop request. */
-static void s_nap (int ms, const volatile sig_atomic_t *stop)
+static void s_nap(int ms, const volatile sig_atomic_t *stop)
 {
     for (int slept = 0; slept < ms && !*stop; slept += 10) {
         struct timespec ts = {0, 10 * 1000000L};
-        nanosleep (&ts, NULL);
+        nanosleep(&ts, NULL);
     }
 }
 
 /* Writes one submission item by item when the batch held a data error, so
  * that only the culprit is refused. */
-static void s_isolate (pa_worker_t *self, pa_submission_t *sub)
+static void s_isolate(pa_worker_t *self, pa_submission_t *sub)
 {
     for (size_t i = 0; i < sub->n_items; i++) {
         pa_submission_t one = *sub;
@@ -400,111 +399,113 @@ static void s_isolate (pa_worker_t *self, pa_submission_t *sub)
         one.items = &sub->items[i];
         one.n_items = 1;
         pa_err_t err;
-        int rc = pa_store_write (self->store, &onep, 1, &err);
+        int rc = pa_store_write(self->store, &onep, 1, &err);
         if (rc == PA_OK)
             continue;
         pa_item_t *it = &sub->items[i];
-        pa_log_warn (self->log, "report=%s error=%s the database refused the report: %s",
-                     it->report->report_id, pa_err_name (rc), err.msg);
+        pa_log_warn(self->log, "report=%s error=%s the database refused the report: %s",
+                    it->report->report_id, pa_err_name(rc), err.msg);
         it->status = rc == PA_EREJECT ? PA_STATUS_REJECTED : PA_STATUS_RETRY_LATER;
-        pa_problems_add (&it->problems,
-                         rc == PA_EREJECT ? PA_REASON_INVALID_FIELD : PA_REASON_STORE_UNAVAILABLE,
-                         "", "the database refused the report: sqlstate %s", err.sqlstate);
+        pa_problems_add(&it->problems,
+                        rc == PA_EREJECT ? PA_REASON_INVALID_FIELD : PA_REASON_STORE_UNAVAILABLE,
+                        "", "the database refused the report: sqlstate %s", err.sqlstate);
+        pa_err_t qerr;
+        if (rc == PA_EREJECT && pa_store_quarantine_item(self->store, sub, it, &qerr) != PA_OK)
+            pa_log_error(self->log, "report=%s could not quarantine it: %s", it->report->report_id,
+                         qerr.msg);
     }
 }
 
-static int s_flush (pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
+static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
     if (!self->n_pending)
         return PA_OK;
-    pa_submission_t **subs = malloc (self->n_pending * sizeof *subs);
+    pa_submission_t **subs = malloc(self->n_pending * sizeof *subs);
     if (!subs)
-        return pa_err_set (err, PA_ENOMEM, "out of memory flushing a batch");
+        return pa_err_set(err, PA_ENOMEM, "out of memory flushing a batch");
     for (size_t i = 0; i < self->n_pending; i++)
         subs[i] = self->pending[i].sub;
     int backoff_ms = 50, rc;
     pa_err_t werr;
     for (;;) {
-        rc = pa_store_write (self->store, subs, self->n_pending, &werr);
+        rc = pa_store_write(self->store, subs, self->n_pending, &werr);
         if (rc != PA_ERETRY || *stop)
             break;
-        pa_log_warn (self->log, "sqlstate=%s retry_in_ms=%d could not store a batch: %s",
-                     werr.sqlstate[0] ? werr.sqlstate : "none", backoff_ms, werr.msg);
-        s_nap (backoff_ms, stop);
-        backoff_ms = backoff_ms * 2 > self->cfg->retry_max_ms ? self->cfg->retry_max_ms
-                                                              : backoff_ms * 2;
+        pa_log_warn(self->log, "sqlstate=%s retry_in_ms=%d could not store a batch: %s",
+                    werr.sqlstate[0] ? werr.sqlstate : "none", backoff_ms, werr.msg);
+        s_nap(backoff_ms, stop);
+        backoff_ms =
+            backoff_ms * 2 > self->cfg->retry_max_ms ? self->cfg->retry_max_ms : backoff_ms * 2;
         pa_err_t cerr;
-        if (pa_store_reconnect (self->store, &cerr) == PA_OK)
-            pa_log_info (self->log, "reconnected to PostgreSQL");
+        if (pa_store_reconnect(self->store, &cerr) == PA_OK)
+            pa_log_info(self->log, "reconnected to PostgreSQL");
     }
     if (rc == PA_EREJECT) {
-        pa_log_warn (self->log, "sqlstate=%s isolating the report the database refused: %s",
-                     werr.sqlstate, werr.msg);
+        pa_log_warn(self->log, "sqlstate=%s isolating the report the database refused: %s",
+                    werr.sqlstate, werr.msg);
         for (size_t i = 0; i < self->n_pending; i++)
-            s_isolate (self, subs[i]);
+            s_isolate(self, subs[i]);
         rc = PA_OK;
     }
     if (rc == PA_OK) {
         self->n_batches++;
         for (size_t i = 0; i < self->n_pending; i++)
-            s_reply_pending (self, &self->pending[i]);
+            s_reply_pending(self, &self->pending[i]);
     } else {
         /* Stopped while PostgreSQL was away, or a fatal error: nothing of this
          * batch is stored, so tell every producer to resend. */
         for (size_t i = 0; i < self->n_pending; i++)
-            s_reply_failure (self, self->pending[i].id, self->pending[i].id_len,
-                             self->pending[i].tag, self->pending[i].tag_len,
-                             PA_STATUS_RETRY_LATER, PA_REASON_STORE_UNAVAILABLE,
-                             "the worker could not store this submission: resend later");
+            s_reply_failure(self, self->pending[i].id, self->pending[i].id_len,
+                            self->pending[i].tag, self->pending[i].tag_len, PA_STATUS_RETRY_LATER,
+                            PA_REASON_STORE_UNAVAILABLE,
+                            "the worker could not store this submission: resend later");
         if (rc != PA_ERETRY)
-            pa_err_set (err, rc, "%s", werr.msg);
+            pa_err_set(err, rc, "%s", werr.msg);
     }
     for (size_t i = 0; i < self->n_pending; i++)
-        pa_submission_destroy (&self->pending[i].sub);
+        pa_submission_destroy(&self->pending[i].sub);
     self->n_pending = 0;
     self->pending_reports = 0;
-    free (subs);
+    free(subs);
     return rc == PA_ERETRY ? PA_OK : rc;
 }
 
-int pa_worker_run (pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
+int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
     int rc = PA_OK;
-    pa_log_info (self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
-                 self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
+    pa_log_info(self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
+                self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
     while (!*stop) {
         long timeout = 200;
         if (self->n_pending) {
-            int64_t left = self->oldest_ms + self->cfg->batch_wait_ms - s_mono_ms ();
-            timeout = left > 0 ? (long) left : 0;
+            int64_t left = self->oldest_ms + self->cfg->batch_wait_ms - s_mono_ms();
+            timeout = left > 0 ? (long)left : 0;
         }
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll (&item, 1, timeout);
+        int n = zmq_poll(&item, 1, timeout);
         if (n < 0) {
-            if (zmq_errno () == EINTR)
+            if (zmq_errno() == EINTR)
                 continue; /* the loop condition sees the stop request */
-            rc = pa_err_set (err, PA_EIO, "zmq_poll: %s", zmq_strerror (zmq_errno ()));
+            rc = pa_err_set(err, PA_EIO, "zmq_poll: %s", zmq_strerror(zmq_errno()));
             break;
         }
         /* Drain what is ready, up to one batch, so that a flood of frames
          * cannot starve the flush. */
-        while (self->pending_reports < (size_t) self->cfg->batch_reports && s_recv_one (self))
+        while (self->pending_reports < (size_t)self->cfg->batch_reports && s_recv_one(self))
             ;
-        bool due = self->n_pending &&
-                   (self->pending_reports >= (size_t) self->cfg->batch_reports ||
-                    s_mono_ms () - self->oldest_ms >= self->cfg->batch_wait_ms);
-        if (due && (rc = s_flush (self, stop, err)) != PA_OK)
+        bool due = self->n_pending && (self->pending_reports >= (size_t)self->cfg->batch_reports ||
+                                       s_mono_ms() - self->oldest_ms >= self->cfg->batch_wait_ms);
+        if (due && (rc = s_flush(self, stop, err)) != PA_OK)
             break;
     }
     /* A stop request: finish and acknowledge the current batch. */
     if (rc == PA_OK)
-        rc = s_flush (self, stop, err);
-    pa_log_info (self->log,
-                 "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
-                 "frames_rejected=%llu stopped",
-                 self->name, (unsigned long long) self->n_batches,
-                 (unsigned long long) self->n_stored, (unsigned long long) self->n_duplicate,
-                 (unsigned long long) self->n_rejected,
-                 (unsigned long long) self->n_frames_rejected);
+        rc = s_flush(self, stop, err);
+    pa_log_info(self->log,
+                "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
+                "frames_rejected=%llu stopped",
+                self->name, (unsigned long long)self->n_batches, (unsigned long long)self->n_stored,
+                (unsigned long long)self->n_duplicate, (unsigned long long)self->n_rejected,
+                (unsigned long long)self->n_frames_rejected);
     return rc;
 }

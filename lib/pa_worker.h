@@ -11,36 +11,36 @@
 #include "pa_log.h"
 
 typedef struct {
-    const char *bind;          /* comma-separated ZeroMQ endpoints to bind */
-    const char *dsn;           /* libpq connection string; "" = PG* environment */
-    const char *name;          /* identity in logs, receipts and stored rows; "" = host:pid */
-    int batch_reports;         /* flush once this many reports are pending */
-    int batch_wait_ms;         /* ... or this long after the oldest pending one arrived */
-    int max_submission_bytes;  /* larger payloads get an OVERSIZE receipt */
-    int max_reports;           /* reports per submission */
-    int retry_max_ms;          /* cap of the doubling backoff while PostgreSQL is away */
+    const char *bind;         /* comma-separated ZeroMQ endpoints to bind */
+    const char *dsn;          /* libpq connection string; "" = PG* environment */
+    const char *name;         /* identity in logs, receipts and stored rows; "" = host:pid */
+    int batch_reports;        /* flush once this many reports are pending */
+    int batch_wait_ms;        /* ... or this long after the oldest pending one arrived */
+    int max_submission_bytes; /* larger payloads get an OVERSIZE receipt */
+    int max_reports;          /* reports per submission */
+    int retry_max_ms;         /* cap of the doubling backoff while PostgreSQL is away */
     const char *log_level;
-    bool init_db;              /* create or migrate the schema, then exit */
+    bool init_db; /* create or migrate the schema, then exit */
 } pa_worker_config_t;
 
 /* Checks ranges once at start-up; PA_EINVAL names the setting. */
-int pa_worker_config_validate (const pa_worker_config_t *cfg, pa_err_t *err);
+int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err);
 
 typedef struct pa_worker pa_worker_t;
 
 /* Connects to PostgreSQL (refusing an uninitialised or outdated schema),
  * loads the catalogue and binds. cfg and log must outlive the worker. */
-pa_worker_t *pa_worker_new (const pa_worker_config_t *cfg, const pa_log_t *log, pa_err_t *err);
-void pa_worker_destroy (pa_worker_t **self_p);
+pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, pa_err_t *err);
+void pa_worker_destroy(pa_worker_t **self_p);
 
 /* The endpoint actually bound (resolves "tcp://127.0.0.1:*" to a port). */
-const char *pa_worker_endpoint (const pa_worker_t *self);
+const char *pa_worker_endpoint(const pa_worker_t *self);
 
 /* Runs until *stop becomes non-zero (then finishes and acknowledges the
  * current batch) or a fatal error. Returns PA_OK on a clean stop. */
-int pa_worker_run (pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err);
+int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err);
 
 /* Creates or migrates the schema of the database cfg->dsn names. */
-int pa_worker_init_db (const pa_worker_config_t *cfg, int *applied, pa_err_t *err);
+int pa_worker_init_db(const pa_worker_config_t *cfg, int *applied, pa_err_t *err);
 
 #endif

@@ -12,101 +12,102 @@
 
 static volatile sig_atomic_t s_stop = 0;
 
-static void s_on_signal (int sig)
+static void s_on_signal(int sig)
 {
-    (void) sig;
+    (void)sig;
     s_stop = 1;
 }
 
 static const pa_opt_t s_opts[] = {
-    {"bind", "PINGAN_BIND", "tcp://*:5555", PA_OPT_STR, offsetof (pa_worker_config_t, bind),
+    {"bind", "PINGAN_BIND", "tcp://*:5555", PA_OPT_STR, offsetof(pa_worker_config_t, bind),
      "endpoints to bind, comma-separated"},
-    {"dsn", "PINGAN_DSN", "", PA_OPT_STR, offsetof (pa_worker_config_t, dsn),
+    {"dsn", "PINGAN_DSN", "", PA_OPT_STR, offsetof(pa_worker_config_t, dsn),
      "libpq connection string (default: PGHOST, PGPORT, PGDATABASE, PGUSER...)"},
-    {"name", "PINGAN_NAME", "", PA_OPT_STR, offsetof (pa_worker_config_t, name),
+    {"name", "PINGAN_NAME", "", PA_OPT_STR, offsetof(pa_worker_config_t, name),
      "worker name in logs and stored rows (default host:pid)"},
     {"batch-reports", "PINGAN_BATCH_REPORTS", "500", PA_OPT_INT,
-     offsetof (pa_worker_config_t, batch_reports), "reports per database transaction"},
+     offsetof(pa_worker_config_t, batch_reports), "reports per database transaction"},
     {"batch-wait-ms", "PINGAN_BATCH_WAIT_MS", "5", PA_OPT_INT,
-     offsetof (pa_worker_config_t, batch_wait_ms), "longest wait to fill a batch"},
+     offsetof(pa_worker_config_t, batch_wait_ms), "longest wait to fill a batch"},
     {"max-submission-bytes", "PINGAN_MAX_SUBMISSION_BYTES", "16777216", PA_OPT_INT,
-     offsetof (pa_worker_config_t, max_submission_bytes), "larger submissions are refused"},
+     offsetof(pa_worker_config_t, max_submission_bytes), "larger submissions are refused"},
     {"max-reports", "PINGAN_MAX_REPORTS", "1000", PA_OPT_INT,
-     offsetof (pa_worker_config_t, max_reports), "reports per submission"},
+     offsetof(pa_worker_config_t, max_reports), "reports per submission"},
     {"retry-max-ms", "PINGAN_RETRY_MAX_MS", "5000", PA_OPT_INT,
-     offsetof (pa_worker_config_t, retry_max_ms), "cap of the backoff while PostgreSQL is away"},
-    {"log-level", "PINGAN_LOG_LEVEL", "info", PA_OPT_STR, offsetof (pa_worker_config_t, log_level),
+     offsetof(pa_worker_config_t, retry_max_ms), "cap of the backoff while PostgreSQL is away"},
+    {"log-level", "PINGAN_LOG_LEVEL", "info", PA_OPT_STR, offsetof(pa_worker_config_t, log_level),
      "error, warn, info or debug"},
-    {"init-db", NULL, "0", PA_OPT_BOOL, offsetof (pa_worker_config_t, init_db),
+    {"init-db", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, init_db),
      "create or migrate the schema and reference data, then exit"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
-int main (int argc, char **argv)
+int main(int argc, char **argv)
 {
     pa_worker_config_t cfg;
-    memset (&cfg, 0, sizeof cfg);
+    memset(&cfg, 0, sizeof cfg);
     pa_err_t err;
-    pa_err_clear (&err);
+    pa_err_clear(&err);
     int first = 0, help = 0, version = 0;
-    if (pa_config_parse (s_opts, &cfg, argc, argv, &first, &help, &version, &err) != PA_OK) {
-        fprintf (stderr, "pingan-worker: %s\n", err.msg);
+    if (pa_config_parse(s_opts, &cfg, argc, argv, &first, &help, &version, &err) != PA_OK) {
+        fprintf(stderr, "pingan-worker: %s\n", err.msg);
         return 2;
     }
     if (help) {
-        printf ("usage: pingan-worker [OPTIONS]\n"
-                "Receives pingan submissions over ZeroMQ and stores them in PostgreSQL.\n\n");
-        pa_config_help (s_opts, stdout);
+        printf("usage: pingan-worker [OPTIONS]\n"
+               "Receives pingan submissions over ZeroMQ and stores them in PostgreSQL.\n\n");
+        pa_config_help(s_opts, stdout);
         return 0;
     }
     if (version) {
-        printf ("pingan-worker %s\n", PINGAN_VERSION);
+        printf("pingan-worker %s\n", PINGAN_VERSION);
         return 0;
     }
     if (first < argc) {
-        fprintf (stderr, "pingan-worker: unexpected argument '%s'\n", argv[first]);
+        fprintf(stderr, "pingan-worker: unexpected argument '%s'\n", argv[first]);
         return 2;
     }
-    int level = pa_log_level_parse (cfg.log_level);
+    int level = pa_log_level_parse(cfg.log_level);
     if (level < 0) {
-        fprintf (stderr, "pingan-worker: --log-level: '%s' is not error, warn, info or debug\n",
-                 cfg.log_level);
+        fprintf(stderr, "pingan-worker: --log-level: '%s' is not error, warn, info or debug\n",
+                cfg.log_level);
         return 2;
     }
-    if (pa_worker_config_validate (&cfg, &err) != PA_OK) {
-        fprintf (stderr, "pingan-worker: %s\n", err.msg);
+    if (pa_worker_config_validate(&cfg, &err) != PA_OK) {
+        fprintf(stderr, "pingan-worker: %s\n", err.msg);
         return 2;
     }
-    pa_log_t log = {(pa_log_level_t) level, "worker"};
+    pa_log_t log = {(pa_log_level_t)level, "worker"};
     if (cfg.init_db) {
         int applied = 0;
-        if (pa_worker_init_db (&cfg, &applied, &err) != PA_OK) {
-            pa_log_error (&log, "error=%s could not initialise the database: %s",
-                          pa_err_name (err.code), err.msg);
+        if (pa_worker_init_db(&cfg, &applied, &err) != PA_OK) {
+            pa_log_error(&log, "error=%s could not initialise the database: %s",
+                         pa_err_name(err.code), err.msg);
             return 1;
         }
-        pa_log_info (&log, "applied=%d database schema is up to date", applied);
+        pa_log_info(&log, "applied=%d database schema is up to date", applied);
         return 0;
     }
     /* Never log the DSN: it may hold a password. */
-    pa_log_info (&log, "bind=%s batch_reports=%d batch_wait_ms=%d max_submission_bytes=%d "
-                 "max_reports=%d starting",
-                 cfg.bind, cfg.batch_reports, cfg.batch_wait_ms, cfg.max_submission_bytes,
-                 cfg.max_reports);
+    pa_log_info(&log,
+                "bind=%s batch_reports=%d batch_wait_ms=%d max_submission_bytes=%d "
+                "max_reports=%d starting",
+                cfg.bind, cfg.batch_reports, cfg.batch_wait_ms, cfg.max_submission_bytes,
+                cfg.max_reports);
     struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
+    memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
-    sigaction (SIGINT, &sa, NULL);
-    sigaction (SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 
-    pa_worker_t *worker = pa_worker_new (&cfg, &log, &err);
+    pa_worker_t *worker = pa_worker_new(&cfg, &log, &err);
     if (!worker) {
-        pa_log_error (&log, "error=%s could not start: %s", pa_err_name (err.code), err.msg);
+        pa_log_error(&log, "error=%s could not start: %s", pa_err_name(err.code), err.msg);
         return 1;
     }
-    int rc = pa_worker_run (worker, &s_stop, &err);
+    int rc = pa_worker_run(worker, &s_stop, &err);
     if (rc != PA_OK)
-        pa_log_error (&log, "error=%s stopped: %s", pa_err_name (rc), err.msg);
-    pa_worker_destroy (&worker);
+        pa_log_error(&log, "error=%s stopped: %s", pa_err_name(rc), err.msg);
+    pa_worker_destroy(&worker);
     return rc == PA_OK ? 0 : 1;
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's test command (and what .ci/run calls): install, build with
+# AddressSanitizer and UndefinedBehaviorSanitizer, start a throwaway
+# PostgreSQL under the build tree, run every unit and integration test, and
+# check the compose file and the formatting. A test that cannot reach
+# PostgreSQL fails; nothing is skipped.
+set -euo pipefail
+PINGAN_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+. "$PINGAN_ROOT/scripts/lib.sh"
+build="${PINGAN_TEST_BUILD:-$PINGAN_ROOT/build-test}"
+port="${PINGAN_TEST_PGPORT:-55439}"
+
+pa_install_deps
+pa_build "$build" -DCMAKE_BUILD_TYPE=Debug -DPINGAN_SANITIZE=ON
+pa_pg_start "$build/pg" "$port"
+trap 'pa_pg_stop "$build/pg"' EXIT
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+(cd "$build" && ctest --output-on-failure --timeout 600 -j 2)
+
+echo "== docker-compose.yml"
+(cd "$PINGAN_ROOT" && docker-compose -f docker-compose.yml config -q) && echo "docker-compose config: ok"
+
+echo "== clang-format"
+(cd "$PINGAN_ROOT" && git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror) && echo "clang-format: ok"
+echo "all tests passed"

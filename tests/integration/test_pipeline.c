@@ -1,0 +1,352 @@
+/* test_pipeline.c - the pipeline end to end: real pingan-worker and
+ * pingan-produce processes, real ZeroMQ sockets, a real PostgreSQL. Checks
+ * what landed row by row against the input files, read here independently
+ * of the library's readers. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "pa_codec.h"
+#include "pa_problem.h"
+#include "pa_testenv.h"
+
+static pa_testdb_t s_db;
+
+static void s_setup(void)
+{
+    pa_testdb_create(&s_db);
+}
+
+static void s_teardown(void)
+{
+    pa_testdb_drop(&s_db);
+}
+
+TestSuite(pipeline, .init = s_setup, .fini = s_teardown, .timeout = 300);
+
+/* Runs pingan-produce with args; returns its exit status. */
+static int s_produce(const char *out_path, const char *err_path, char *const args[])
+{
+    char bin[512];
+    char *argv[32] = {pa_testenv_bin("pingan-produce", bin, sizeof bin)};
+    int n = 1;
+    for (int i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = pa_testenv_spawn(argv, NULL, out_path, err_path);
+    return pa_testenv_wait(pid, 120000);
+}
+
+static int s_count_lines(const char *text, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0)
+            n++;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return n;
+}
+
+/* Checks every data row of a simple example CSV (no quoted fields) against
+ * pingan.v_value; returns the number of rows checked. */
+static int s_check_csv_rows(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "cannot open %s", path);
+    char line[1024];
+    char *cols[16];
+    int ncols = 0, idx_d = -1, idx_p = -1, idx_t = -1, idx_i = -1, idx_c = -1, idx_n = -1,
+        idx_den = -1, rows = 0;
+    cr_assert(fgets(line, sizeof line, f));
+    line[strcspn(line, "\r\n")] = '\0';
+    char *p = line + (strncmp(line, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0);
+    for (char *tok = strsep(&p, ","); tok && ncols < 16; tok = strsep(&p, ",")) {
+        if (!strcmp(tok, "district"))
+            idx_d = ncols;
+        if (!strcmp(tok, "period"))
+            idx_p = ncols;
+        if (!strcmp(tok, "town"))
+            idx_t = ncols;
+        if (!strcmp(tok, "indicator"))
+            idx_i = ncols;
+        if (!strcmp(tok, "count"))
+            idx_c = ncols;
+        if (!strcmp(tok, "numerator"))
+            idx_n = ncols;
+        if (!strcmp(tok, "denominator"))
+            idx_den = ncols;
+        ncols++;
+    }
+    cr_assert(idx_d >= 0 && idx_p >= 0 && idx_t >= 0 && idx_i >= 0 && idx_c >= 0 && idx_n >= 0 &&
+                  idx_den >= 0,
+              "%s: expected district,period,town,indicator,count,numerator,denominator", path);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        cr_assert(!strchr(line, '"'), "the row check reads only unquoted example files");
+        int n = 0;
+        p = line;
+        for (char *tok = strsep(&p, ","); tok && n < 16; tok = strsep(&p, ","))
+            cols[n++] = tok;
+        cr_assert_eq(n, ncols, "%s: row %d has %d fields", path, rows + 2, n);
+        char sql[1024];
+        const char *town = cols[idx_t];
+        char period_start[16];
+        snprintf(period_start, sizeof period_start, "%s-01", cols[idx_p]);
+        snprintf(sql, sizeof sql,
+                 "SELECT coalesce(count::text, '') || '|' || coalesce(numerator::text, '') || '|' "
+                 "|| coalesce(denominator::text, '') || '|' || (SELECT count(*) FROM "
+                 "pingan.v_value w WHERE w.district_code = v.district_code AND w.period_start = "
+                 "v.period_start AND w.indicator_code = v.indicator_code AND w.town_code IS NOT "
+                 "DISTINCT FROM v.town_code) "
+                 "FROM pingan.v_value v WHERE district_code = '%s' AND period_type = 'month' AND "
+                 "period_start = '%s' AND indicator_code = '%s' AND town_code %s%s%s",
+                 cols[idx_d], period_start, cols[idx_i], *town ? "= '" : "IS NULL",
+                 *town ? town : "", *town ? "'" : "");
+        char *got = pa_testdb_text(&s_db, sql);
+        char want[256];
+        snprintf(want, sizeof want, "%s|%s|%s|1", cols[idx_c], cols[idx_n], cols[idx_den]);
+        cr_assert_str_eq(got, want, "%s row %d (%s %s %s %s): stored %s, file says %s", path,
+                         rows + 2, cols[idx_d], cols[idx_p], town, cols[idx_i], got, want);
+        free(got);
+        rows++;
+    }
+    fclose(f);
+    return rows;
+}
+
+Test(pipeline, example_month_lands_row_by_row_and_retry_stores_nothing_twice)
+{
+    char ep[64], werr[512], out[512], err[512], csv[512], json[512];
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w1.err", werr, sizeof werr), NULL);
+    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
+    pa_testenv_src("examples/2024-03.json", json, sizeof json);
+    pa_testenv_tmp("p1.out", out, sizeof out);
+    pa_testenv_tmp("p1.err", err, sizeof err);
+
+    int status = s_produce(out, err, (char *[]){"--connect", ep, csv, json, NULL});
+    char *text = pa_testenv_slurp(out);
+    char *etext = pa_testenv_slurp(err);
+    cr_assert_eq(status, 0, "first run exit %d\n%s\n%s", status, text, etext);
+    long reports = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report");
+    long values = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.value");
+    cr_assert_gt(reports, 5);
+    cr_assert_eq(s_count_lines(text, "stored "), reports, "one 'stored' line per report:\n%s",
+                 text);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT sum(value_count) FROM pingan.report"), values);
+    int rows = s_check_csv_rows(csv);
+    cr_assert_gt(rows, 50);
+    free(text);
+    free(etext);
+
+    /* The same files again: every report a duplicate, no row added. */
+    status = s_produce(out, err, (char *[]){"--connect", ep, csv, json, NULL});
+    text = pa_testenv_slurp(out);
+    cr_assert_eq(status, 0, "second run exit %d\n%s", status, text);
+    cr_assert_eq(s_count_lines(text, "duplicate "), reports, "%s", text);
+    cr_assert_eq(s_count_lines(text, "stored "), 0, "%s", text);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), reports);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.value"), values);
+    free(text);
+    pa_testenv_stop_worker(w);
+}
+
+Test(pipeline, stdin_and_rejections_exit_one_and_land_in_quarantine)
+{
+    char ep[64], werr[512], out[512], err[512], bad[512], errs[512];
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w2.err", werr, sizeof werr), NULL);
+    pa_testenv_tmp("bad.csv", bad, sizeof bad);
+    FILE *f = fopen(bad, "w");
+    fputs("district,period,town,indicator,count,numerator,denominator\n"
+          "500101,2024-02,500101001,ws_deaths,1,,\n"
+          "500101,2024-02,500101001,event_closure,,9,10\n"
+          "500102,2024-02,500101003,ws_deaths,2,,\n"
+          "500102,2024-02,,event_closure,,12,10\n",
+          f);
+    fclose(f);
+    pa_testenv_tmp("p2.out", out, sizeof out);
+    pa_testenv_tmp("p2.err", err, sizeof err);
+    pa_testenv_tmp("rejections.csv", errs, sizeof errs);
+    int status = s_produce(out, err, (char *[]){"--connect", ep, "--errors", errs, bad, NULL});
+    char *text = pa_testenv_slurp(out);
+    cr_assert_eq(status, 1, "exit %d: %s", status, text);
+    cr_assert(strstr(text, "stored 500101 2024-02 r1 "), "%s", text);
+    cr_assert(strstr(text, "rejected 500102 2024-02 "), "%s", text);
+    cr_assert(strstr(text, "values[0].town: town 500101003 belongs to district 500101"), "%s",
+              text);
+    cr_assert(strstr(text, "values[1].ratio.numerator: numerator 12 is above denominator 10"), "%s",
+              text);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 1);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.value"), 2);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine WHERE "
+                                       "district_code = '500102' AND raw IS NOT NULL"),
+                 1);
+    char *reasons = pa_testdb_text(
+        &s_db, "SELECT string_agg(reason, ',' ORDER BY reason) FROM pingan.v_quarantine");
+    cr_assert_str_eq(reasons, "numerator_above_denominator,town_not_in_district");
+    char *csv = pa_testenv_slurp(errs);
+    cr_assert(strstr(csv, "district,period,revision,report_id,field,reason,message\n"), "%s", csv);
+    cr_assert(strstr(csv, "\"values[1].ratio.numerator\",\"numerator_above_denominator\","), "%s",
+              csv);
+    free(csv);
+    free(reasons);
+    free(text);
+
+    /* A file with a syntax error sends nothing and exits 2 naming the line. */
+    f = fopen(bad, "w");
+    fputs("district,period,town,indicator,count,numerator,denominator\n"
+          "500103,2024-02,500103001,ws_deaths,1,,\n"
+          "500103,2024-02,500103002,ws_deaths,x1,,\n",
+          f);
+    fclose(f);
+    status = s_produce(out, err, (char *[]){"--connect", ep, bad, NULL});
+    char *etext = pa_testenv_slurp(err);
+    cr_assert_eq(status, 2, "exit %d: %s", status, etext);
+    cr_assert(strstr(etext, ":3:"), "the error names line 3: %s", etext);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report WHERE district_code = "
+                                       "'500103'"),
+                 0, "nothing of a broken file is sent");
+    free(etext);
+    pa_testenv_stop_worker(w);
+}
+
+Test(pipeline, two_workers_share_one_producer)
+{
+    char ep1[64], ep2[64], e1[512], e2[512], out[512], err[512], csv[512], json[512];
+    pa_testenv_endpoint(ep1, sizeof ep1);
+    pid_t w1 = pa_testenv_start_worker(&s_db, ep1, pa_testenv_tmp("w3a.err", e1, sizeof e1), NULL);
+    pa_testenv_endpoint(ep2, sizeof ep2);
+    pid_t w2 = pa_testenv_start_worker(&s_db, ep2, pa_testenv_tmp("w3b.err", e2, sizeof e2), NULL);
+    char both[160];
+    snprintf(both, sizeof both, "%s,%s", ep1, ep2);
+    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
+    pa_testenv_src("examples/2024-03.json", json, sizeof json);
+    int status = s_produce(pa_testenv_tmp("p3.out", out, sizeof out),
+                           pa_testenv_tmp("p3.err", err, sizeof err),
+                           (char *[]){"--connect", both, "--batch-reports", "1", csv, json, NULL});
+    char *text = pa_testenv_slurp(out);
+    cr_assert_eq(status, 0, "%s", text);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(DISTINCT worker) FROM pingan.report"), 2,
+                 "round robin reached both workers");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"),
+                 s_count_lines(text, "stored "));
+    free(text);
+    pa_testenv_stop_worker(w1);
+    pa_testenv_stop_worker(w2);
+}
+
+Test(pipeline, producer_waits_for_a_late_worker_and_resends)
+{
+    char ep[64], werr[512], out[512], err[512], csv[512];
+    pa_testenv_endpoint(ep, sizeof ep);
+    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
+    char bin[512];
+    char *argv[] = {pa_testenv_bin("pingan-produce", bin, sizeof bin),
+                    "--connect",
+                    ep,
+                    "--timeout-ms",
+                    "300",
+                    "--retries",
+                    "100",
+                    csv,
+                    NULL};
+    pid_t p = pa_testenv_spawn(argv, NULL, pa_testenv_tmp("p4.out", out, sizeof out),
+                               pa_testenv_tmp("p4.err", err, sizeof err));
+    /* No worker yet: the producer must hold on to its reports. */
+    cr_assert_eq(waitpid(p, NULL, WNOHANG), 0, "producer gave up without a worker");
+    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w4.err", werr, sizeof werr), NULL);
+    int status = pa_testenv_wait(p, 60000);
+    char *text = pa_testenv_slurp(out);
+    cr_assert_eq(status, 0, "%s", text);
+    cr_assert_gt(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"),
+                 s_count_lines(text, "stored ") + s_count_lines(text, "duplicate "));
+    free(text);
+    pa_testenv_stop_worker(w);
+}
+
+Test(pipeline, worker_refuses_an_uninitialised_database)
+{
+    pa_testdb_t empty;
+    memset(&empty, 0, sizeof empty);
+    snprintf(empty.dbname, sizeof empty.dbname, "pingan_empty_%d", (int)getpid());
+    char sql[128];
+    PGconn *admin = PQconnectdb("dbname=postgres");
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", empty.dbname);
+    PQclear(PQexec(admin, sql));
+    PQfinish(admin);
+    char bin[512], ep[64], err[512];
+    char *argv[] = {pa_testenv_bin("pingan-worker", bin, sizeof bin), "--bind",
+                    pa_testenv_endpoint(ep, sizeof ep), NULL};
+    pid_t w = pa_testenv_spawn(argv, empty.dbname, NULL, pa_testenv_tmp("w5.err", err, sizeof err));
+    int status = pa_testenv_wait(w, 20000);
+    char *text = pa_testenv_slurp(err);
+    cr_assert_eq(status, 1, "%s", text);
+    cr_assert(strstr(text, "run pingan-worker --init-db"), "%s", text);
+    free(text);
+    pa_testdb_drop(&empty);
+}
+
+/* A raw DEALER, as a client in another language would be. */
+static pa_receipt_t *s_raw_exchange(const char *ep, const void *tag, size_t tag_len,
+                                    const void *body, size_t len, char *tag_back)
+{
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, timeout = 20000;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    cr_assert_eq(zmq_connect(s, ep), 0);
+    cr_assert_eq(zmq_send(s, "", 0, ZMQ_SNDMORE), 0);
+    cr_assert_eq(zmq_send(s, tag, tag_len, ZMQ_SNDMORE), (int)tag_len);
+    cr_assert_eq(zmq_send(s, body, len, 0), (int)len);
+    char empty[8], rec[65536];
+    cr_assert_eq(zmq_recv(s, empty, sizeof empty, 0), 0, "no receipt: %s",
+                 zmq_strerror(zmq_errno()));
+    int n = zmq_recv(s, tag_back, 64, 0);
+    cr_assert_eq(n, (int)tag_len);
+    int m = zmq_recv(s, rec, sizeof rec, 0);
+    cr_assert_gt(m, 0);
+    pa_receipt_t *r = NULL;
+    cr_assert_eq(pa_codec_decode_receipt(rec, (size_t)m, &r, NULL), PA_OK);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return r;
+}
+
+Test(pipeline, undecodable_and_empty_submissions_get_a_receipt_and_are_kept)
+{
+    char ep[64], werr[512], tag_back[64];
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w6.err", werr, sizeof werr), NULL);
+    const char garbage[] = "\xff\xff\xff\xff this is not protobuf";
+    pa_receipt_t *r = s_raw_exchange(ep, "abc", 3, garbage, sizeof garbage - 1, tag_back);
+    cr_assert_eq(memcmp(tag_back, "abc", 3), 0);
+    cr_assert_eq(r->status, PA_STATUS_REJECTED);
+    cr_assert_eq(r->reason, PA_REASON_UNDECODABLE);
+    pa_receipt_destroy(&r);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.v_quarantine WHERE reason = "
+                                       "'undecodable' AND raw_bytes = 25"),
+                 1);
+
+    uint8_t *body = NULL;
+    size_t len = 0;
+    cr_assert_eq(pa_codec_encode_submission("raw", NULL, 0, &body, &len, NULL), PA_OK);
+    r = s_raw_exchange(ep, "t2", 2, body, len, tag_back);
+    cr_assert_eq(r->status, PA_STATUS_REJECTED);
+    cr_assert_eq(r->reason, PA_REASON_EMPTY_SUBMISSION);
+    pa_receipt_destroy(&r);
+    free(body);
+    pa_testenv_stop_worker(w);
+}
