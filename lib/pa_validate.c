@@ -59,8 +59,8 @@ static void s_check_ratio(double num, double den, const char *f, pa_problems_t *
                         "numerator %g is above denominator %g", num, den);
 }
 
-static void s_check_value(const pa_catalog_t *cat, const pa_report_t *r, size_t i,
-                          bool district_ok, pa_problems_t *pr)
+static void s_check_value(const pa_catalog_t *cat, const pa_report_t *r, size_t i, bool district_ok,
+                          pa_problems_t *pr)
 {
     const pa_value_t *v = &r->values[i];
     char f[PA_PROBLEM_FIELD_SIZE], sub[PA_PROBLEM_FIELD_SIZE];

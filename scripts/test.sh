@@ -20,8 +20,10 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd "$build" && ctest --output-on-failure --timeout 600 -j 2)
 
 echo "== docker-compose.yml"
-(cd "$PINGAN_ROOT" && docker-compose -f docker-compose.yml config -q) && echo "docker-compose config: ok"
+(cd "$PINGAN_ROOT" && docker-compose -f docker-compose.yml config -q)
+echo "docker-compose config: ok"
 
 echo "== clang-format"
-(cd "$PINGAN_ROOT" && git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror) && echo "clang-format: ok"
+(cd "$PINGAN_ROOT" && git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror)
+echo "clang-format: ok"
 echo "all tests passed"
