@@ -11,14 +11,13 @@ days="${1:-30}"
 build="$PINGAN_ROOT/build-bench"
 work="$build/bench-data"
 port="${PINGAN_BENCH_PGPORT:-55441}"
-endpoint="tcp://127.0.0.1:${PINGAN_BENCH_PORT:-5591}"
 
 PINGAN_PACKAGES="$PINGAN_PACKAGES bc time"
 pa_install_deps
 pa_build "$build" -DCMAKE_BUILD_TYPE=Release -DPINGAN_TESTS=OFF
 pa_pg_start "$build/pg" "$port"
 worker_pid=""
-trap '[ -n "$worker_pid" ] && kill "$worker_pid" 2>/dev/null; pa_pg_stop "$build/pg"' EXIT
+trap '[ -n "$worker_pid" ] && kill $worker_pid 2>/dev/null; pa_pg_stop "$build/pg"' EXIT
 mkdir -p "$work"
 dropdb --if-exists pingan_bench && createdb pingan_bench
 export PGDATABASE=pingan_bench
@@ -27,7 +26,7 @@ export PGDATABASE=pingan_bench
 psql -qAt -c "SELECT district_code || '|' || code FROM pingan.town ORDER BY 1" |
   awk -v days="$days" -v year=2024 -v csv="$work/year.csv" -v tsv="$work/year.tsv" -f "$PINGAN_ROOT/bench/gen.awk"
 rows=$(wc -l <"$work/year.tsv")
-echo "rows: $rows values in $((days * 38)) district-day reports"
+echo "rows: $rows values in $((days * 38)) district-day reports, ${PINGAN_BENCH_WORKERS:-2} worker(s)"
 
 now() { date +%s.%N; }
 
@@ -41,19 +40,34 @@ psql -q -c "DROP TABLE pingan.bench_raw"
 psql -q -c "VACUUM ANALYZE"
 
 # Pipeline: producer -> ZeroMQ -> worker -> PostgreSQL, with receipts.
-/usr/bin/time -f "%M" -o "$work/worker.rss" "$build/pingan-worker" --bind "$endpoint" --log-level warn &
-worker_pid=$!
+# One worker per core by default: while one waits on PostgreSQL the other
+# decodes and validates (PINGAN_BENCH_WORKERS=1 measures a single worker).
+workers="${PINGAN_BENCH_WORKERS:-2}"
+endpoints=""
+worker_pids=()
+for i in $(seq "$workers"); do
+  ep="tcp://127.0.0.1:$(( ${PINGAN_BENCH_PORT:-5591} + i - 1 ))"
+  "$build/pingan-worker" --bind "$ep" --log-level warn &
+  worker_pids+=($!)
+  endpoints="${endpoints:+$endpoints,}$ep"
+done
+worker_pid="${worker_pids[*]}"
 for _ in $(seq 100); do psql -qAt -c "SELECT 1" >/dev/null && break; sleep 0.05; done
 sleep 0.5
 t0=$(now)
-/usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoint" "$work/year.csv"
+/usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv"
 t1=$(now)
 pipe_s=$(echo "$t1 - $t0" | bc -l)
-kill -TERM "$worker_pid"; wait "$worker_pid" || true; worker_pid=""
+worker_rss=""
+for pid in "${worker_pids[@]}"; do
+  worker_rss="$worker_rss $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
+  kill -TERM "$pid"; wait "$pid" || true
+done
+worker_pid=""
 stored=$(psql -qAt -c "SELECT count(*) FROM pingan.value")
 [ "$stored" = "$rows" ] || { echo "stored $stored values, expected $rows" >&2; exit 1; }
 
 printf 'raw COPY:  %8.0f values/s (%.2f s)\n' "$(echo "$rows / $copy_s" | bc -l)" "$copy_s"
 printf 'pipeline:  %8.0f values/s (%.2f s, producer parse + ZeroMQ + validation + idempotent store + receipts)\n' "$(echo "$rows / $pipe_s" | bc -l)" "$pipe_s"
 printf 'ratio:     %.2f x raw COPY (goal 0.80)\n' "$(echo "$copy_s / $pipe_s" | bc -l)"
-printf 'peak RSS:  worker %s KiB, producer %s KiB\n' "$(cat "$work/worker.rss")" "$(cat "$work/producer.rss")"
+printf 'peak RSS:  workers%s KiB, producer %s KiB\n' "$worker_rss" "$(cat "$work/producer.rss")"

@@ -60,6 +60,21 @@ static void s_take_string(pa_problems_t *pr, const char *field, const char *src,
     }
 }
 
+/* The common case of s_take_string without a problem: copies src and
+ * returns true when it is acceptable as is. */
+static bool s_copy_if_ok(char *dst, const char *src, size_t size, bool required)
+{
+    if (!src || !*src) {
+        dst[0] = '\0';
+        return !required;
+    }
+    size_t n = strlen(src);
+    if (n >= size || !pa_utf8_printable(src))
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
 static int s_decode_report(const Pingan__V1__Report *m, pa_item_t *item, pa_err_t *err)
 {
     pa_problems_t *pr = &item->problems;
@@ -118,10 +133,15 @@ static int s_decode_report(const Pingan__V1__Report *m, pa_item_t *item, pa_err_
         pa_value_t v;
         memset(&v, 0, sizeof v);
         char field[PA_PROBLEM_FIELD_SIZE];
-        snprintf(field, sizeof field, "values[%zu].indicator", i);
-        s_take_string(pr, field, mv->indicator, v.indicator, sizeof v.indicator, true);
-        snprintf(field, sizeof field, "values[%zu].town", i);
-        s_take_string(pr, field, mv->town, v.town, sizeof v.town, false);
+        /* Paths are formatted only for a bad field: this loop runs per value. */
+        if (!s_copy_if_ok(v.indicator, mv->indicator, sizeof v.indicator, true)) {
+            snprintf(field, sizeof field, "values[%zu].indicator", i);
+            s_take_string(pr, field, mv->indicator, v.indicator, sizeof v.indicator, true);
+        }
+        if (!s_copy_if_ok(v.town, mv->town, sizeof v.town, false)) {
+            snprintf(field, sizeof field, "values[%zu].town", i);
+            s_take_string(pr, field, mv->town, v.town, sizeof v.town, false);
+        }
         if (mv->amount_case == PINGAN__V1__VALUE__AMOUNT_COUNT) {
             v.kind = PA_AMOUNT_COUNT;
             v.count = mv->count;

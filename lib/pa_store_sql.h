@@ -31,6 +31,6 @@
 
 #define PA_SQL_COPY_VALUES                                                                         \
     "COPY pingan.value (report_pk, indicator_code, town_code, count, numerator, denominator) "     \
-    "FROM STDIN"
+    "FROM STDIN WITH (FORMAT binary)"
 
 #endif

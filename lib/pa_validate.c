@@ -22,40 +22,49 @@ static bool s_flagged(const pa_problems_t *pr, const char *field)
     return false;
 }
 
-static void s_check_count(const pa_indicator_t *ind, double c, const char *f, pa_problems_t *pr)
+/* Field path of value i, built only when a problem is recorded: most values
+ * have none, and formatting a path per value was a measurable cost. */
+static const char *s_path(char buf[PA_PROBLEM_FIELD_SIZE], size_t i, const char *suffix)
 {
+    snprintf(buf, PA_PROBLEM_FIELD_SIZE, "values[%zu]%s", i, suffix);
+    return buf;
+}
+
+static void s_check_count(const pa_indicator_t *ind, double c, size_t i, pa_problems_t *pr)
+{
+    char f[PA_PROBLEM_FIELD_SIZE];
     if (!isfinite(c)) {
-        pa_problems_add(pr, PA_REASON_NOT_FINITE, f, "count is %g", c);
+        pa_problems_add(pr, PA_REASON_NOT_FINITE, s_path(f, i, ".count"), "count is %g", c);
         return;
     }
     if (c < 0)
-        pa_problems_add(pr, PA_REASON_NEGATIVE_COUNT, f, "count %g is negative", c);
+        pa_problems_add(pr, PA_REASON_NEGATIVE_COUNT, s_path(f, i, ".count"),
+                        "count %g is negative", c);
     if (c != floor(c))
-        pa_problems_add(pr, PA_REASON_FRACTIONAL_COUNT, f, "count %g is not a whole number", c);
+        pa_problems_add(pr, PA_REASON_FRACTIONAL_COUNT, s_path(f, i, ".count"),
+                        "count %g is not a whole number", c);
     if (ind->has_ceiling && c > ind->ceiling)
-        pa_problems_add(pr, PA_REASON_COUNT_ABOVE_CEILING, f,
+        pa_problems_add(pr, PA_REASON_COUNT_ABOVE_CEILING, s_path(f, i, ".count"),
                         "count %g is above the ceiling %g for %s", c, ind->ceiling, ind->code);
 }
 
-static void s_check_ratio(double num, double den, const char *f, pa_problems_t *pr)
+static void s_check_ratio(double num, double den, size_t i, pa_problems_t *pr)
 {
-    char field[PA_PROBLEM_FIELD_SIZE];
+    char f[PA_PROBLEM_FIELD_SIZE];
     if (!isfinite(num) || !isfinite(den)) {
-        snprintf(field, sizeof field, "%s.ratio.%s", f,
-                 isfinite(num) ? "denominator" : "numerator");
-        pa_problems_add(pr, PA_REASON_NOT_FINITE, field, "ratio %g/%g is not finite", num, den);
+        pa_problems_add(pr, PA_REASON_NOT_FINITE,
+                        s_path(f, i, isfinite(num) ? ".ratio.denominator" : ".ratio.numerator"),
+                        "ratio %g/%g is not finite", num, den);
         return;
     }
-    snprintf(field, sizeof field, "%s.ratio.numerator", f);
     if (num < 0)
-        pa_problems_add(pr, PA_REASON_NEGATIVE_NUMERATOR, field, "numerator %g is negative", num);
-    snprintf(field, sizeof field, "%s.ratio.denominator", f);
+        pa_problems_add(pr, PA_REASON_NEGATIVE_NUMERATOR, s_path(f, i, ".ratio.numerator"),
+                        "numerator %g is negative", num);
     if (den <= 0)
-        pa_problems_add(pr, PA_REASON_NONPOSITIVE_DENOMINATOR, field,
+        pa_problems_add(pr, PA_REASON_NONPOSITIVE_DENOMINATOR, s_path(f, i, ".ratio.denominator"),
                         "denominator %g is not positive", den);
-    snprintf(field, sizeof field, "%s.ratio.numerator", f);
     if (den > 0 && num > den)
-        pa_problems_add(pr, PA_REASON_NUMERATOR_ABOVE_DENOMINATOR, field,
+        pa_problems_add(pr, PA_REASON_NUMERATOR_ABOVE_DENOMINATOR, s_path(f, i, ".ratio.numerator"),
                         "numerator %g is above denominator %g", num, den);
 }
 
@@ -63,48 +72,45 @@ static void s_check_value(const pa_catalog_t *cat, const pa_report_t *r, size_t 
                           pa_problems_t *pr)
 {
     const pa_value_t *v = &r->values[i];
-    char f[PA_PROBLEM_FIELD_SIZE], sub[PA_PROBLEM_FIELD_SIZE];
-    snprintf(f, sizeof f, "values[%zu]", i);
-    snprintf(sub, sizeof sub, "values[%zu].indicator", i);
-    if (s_flagged(pr, sub) || s_flagged(pr, f))
+    char f[PA_PROBLEM_FIELD_SIZE];
+    /* The decoder already named a broken indicator or amount: judge no further. */
+    if (pr->n && (s_flagged(pr, s_path(f, i, ".indicator")) || s_flagged(pr, s_path(f, i, ""))))
         return;
     const pa_indicator_t *ind = pa_catalog_indicator(cat, v->indicator);
     if (!ind) {
-        pa_problems_add(pr, PA_REASON_UNKNOWN_INDICATOR, sub,
+        pa_problems_add(pr, PA_REASON_UNKNOWN_INDICATOR, s_path(f, i, ".indicator"),
                         "indicator '%s' is not in the catalogue", v->indicator);
         return;
     }
     if (r->period.type != PA_PERIOD_NONE && !(ind->period_mask & (1u << r->period.type)))
-        pa_problems_add(pr, PA_REASON_PERIOD_TYPE_NOT_COLLECTED, sub, "%s is not collected per %s",
-                        ind->code, pa_period_type_name(r->period.type));
-    snprintf(sub, sizeof sub, "values[%zu].town", i);
+        pa_problems_add(pr, PA_REASON_PERIOD_TYPE_NOT_COLLECTED, s_path(f, i, ".indicator"),
+                        "%s is not collected per %s", ind->code,
+                        pa_period_type_name(r->period.type));
     if (v->town[0]) {
         const char *owner = pa_catalog_town_district(cat, v->town);
         if (ind->level == PA_LEVEL_DISTRICT)
-            pa_problems_add(pr, PA_REASON_LEVEL_MISMATCH, sub,
+            pa_problems_add(pr, PA_REASON_LEVEL_MISMATCH, s_path(f, i, ".town"),
                             "%s is reported per district, not per town", ind->code);
         else if (!owner)
-            pa_problems_add(pr, PA_REASON_TOWN_NOT_IN_DISTRICT, sub, "town %s is unknown", v->town);
+            pa_problems_add(pr, PA_REASON_TOWN_NOT_IN_DISTRICT, s_path(f, i, ".town"),
+                            "town %s is unknown", v->town);
         else if (district_ok && strcmp(owner, r->district) != 0)
-            pa_problems_add(pr, PA_REASON_TOWN_NOT_IN_DISTRICT, sub,
+            pa_problems_add(pr, PA_REASON_TOWN_NOT_IN_DISTRICT, s_path(f, i, ".town"),
                             "town %s belongs to district %s, not %s", v->town, owner, r->district);
     } else if (ind->level == PA_LEVEL_TOWN) {
-        pa_problems_add(pr, PA_REASON_LEVEL_MISMATCH, sub,
+        pa_problems_add(pr, PA_REASON_LEVEL_MISMATCH, s_path(f, i, ".town"),
                         "%s is reported per town: town is missing", ind->code);
     }
-    if (v->kind == PA_AMOUNT_COUNT && ind->is_ratio) {
-        snprintf(sub, sizeof sub, "values[%zu].count", i);
-        pa_problems_add(pr, PA_REASON_KIND_MISMATCH, sub,
+    if (v->kind == PA_AMOUNT_COUNT && ind->is_ratio)
+        pa_problems_add(pr, PA_REASON_KIND_MISMATCH, s_path(f, i, ".count"),
                         "%s is a ratio: send numerator and denominator, not a count", ind->code);
-    } else if (v->kind == PA_AMOUNT_RATIO && !ind->is_ratio) {
-        snprintf(sub, sizeof sub, "values[%zu].ratio", i);
-        pa_problems_add(pr, PA_REASON_KIND_MISMATCH, sub, "%s is a count, not a ratio", ind->code);
-    } else if (v->kind == PA_AMOUNT_COUNT) {
-        snprintf(sub, sizeof sub, "values[%zu].count", i);
-        s_check_count(ind, v->count, sub, pr);
-    } else if (v->kind == PA_AMOUNT_RATIO) {
-        s_check_ratio(v->numerator, v->denominator, f, pr);
-    }
+    else if (v->kind == PA_AMOUNT_RATIO && !ind->is_ratio)
+        pa_problems_add(pr, PA_REASON_KIND_MISMATCH, s_path(f, i, ".ratio"),
+                        "%s is a count, not a ratio", ind->code);
+    else if (v->kind == PA_AMOUNT_COUNT)
+        s_check_count(ind, v->count, i, pr);
+    else if (v->kind == PA_AMOUNT_RATIO)
+        s_check_ratio(v->numerator, v->denominator, i, pr);
 }
 
 /* Orders value indexes by (indicator, town) to find repeats in O(n log n). */

@@ -426,6 +426,7 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     for (size_t i = 0; i < self->n_pending; i++)
         subs[i] = self->pending[i].sub;
     int backoff_ms = 50, rc;
+    int64_t started_ms = s_mono_ms();
     pa_err_t werr;
     for (;;) {
         rc = pa_store_write(self->store, subs, self->n_pending, &werr);
@@ -449,8 +450,16 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     }
     if (rc == PA_OK) {
         self->n_batches++;
+        uint64_t before = self->n_stored + self->n_duplicate + self->n_rejected;
         for (size_t i = 0; i < self->n_pending; i++)
             s_reply_pending(self, &self->pending[i]);
+        pa_log_info(
+            self->log,
+            "batch=%llu submissions=%zu reports=%llu store_ms=%lld committed and "
+            "acknowledged",
+            (unsigned long long)self->n_batches, self->n_pending,
+            (unsigned long long)(self->n_stored + self->n_duplicate + self->n_rejected - before),
+            (long long)(s_mono_ms() - started_ms));
     } else {
         /* Stopped while PostgreSQL was away, or a fatal error: nothing of this
          * batch is stored, so tell every producer to resend. */

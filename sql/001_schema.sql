@@ -165,6 +165,9 @@ COMMENT ON COLUMN pingan.report.worker IS 'identity of the worker that stored it
 COMMENT ON COLUMN pingan.report.content_digest IS
     'UUID computed by the worker from the canonical content; equal digests mean the same report';
 COMMENT ON COLUMN pingan.report.value_count IS 'number of rows in pingan.value for this report';
+-- Protobuf of counts and ratios compresses poorly and pglz on every insert
+-- was a fifth of the store's time: keep raw bytes out of line, uncompressed.
+ALTER TABLE pingan.report ALTER COLUMN raw SET STORAGE EXTERNAL;
 COMMENT ON COLUMN pingan.report.raw IS 'protobuf bytes of the Report message, so every figure can be rebuilt';
 
 -- The big table: about 5 million rows a year, loaded with COPY.
