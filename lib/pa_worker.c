@@ -305,6 +305,7 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     int64_t now = s_wall_ms();
     for (size_t i = 0; i < sub->n_items; i++)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
+    pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
     if (s_add_pending(self, &frames[0], &frames[2], sub) != PA_OK) {
         s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
                         PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");

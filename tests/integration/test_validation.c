@@ -3,6 +3,7 @@
  * duplicate, conflicting and stale reports side by side. Checks each
  * receipt entry, the stored rows and the quarantine rows one by one. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,4 +225,44 @@ Test(validation, time_rules_use_china_time_and_the_catalogue)
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(DISTINCT report_id) FROM pingan.quarantine"),
                  4);
     s_free(all, 4);
+}
+
+Test(validation, sigterm_finishes_and_acknowledges_the_current_batch)
+{
+    /* A second worker that would hold a batch for a minute: SIGTERM must
+     * commit it and answer, not drop it. */
+    char ep[64], err[512];
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t slow = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("slow.err", err, sizeof err),
+                                         "--batch-wait-ms=60000");
+    void *sock = zmq_socket(s_ctx, ZMQ_DEALER);
+    int linger = 0, timeout = 20000;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    cr_assert_eq(zmq_connect(sock, ep), 0);
+    pa_report_t *r = s_report("t-1", "500104", "2024-02", 1);
+    s_count(r, "ws_deaths", "500104001", 0);
+    uint8_t *body = NULL;
+    size_t len = 0;
+    cr_assert_eq(pa_codec_encode_submission("test", &r, 1, &body, &len, NULL), PA_OK);
+    cr_assert_eq(zmq_send(sock, "", 0, ZMQ_SNDMORE), 0);
+    cr_assert_eq(zmq_send(sock, "t", 1, ZMQ_SNDMORE), 1);
+    cr_assert_eq(zmq_send(sock, body, len, 0), (int)len);
+    free(body);
+    cr_assert(pa_testenv_wait_for_text(err, "submission received", 10000));
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0,
+                 "still pending: nothing committed yet");
+    kill(slow, SIGTERM);
+    char frame[4096];
+    cr_assert_eq(zmq_recv(sock, frame, sizeof frame, 0), 0, "no receipt after SIGTERM");
+    cr_assert_eq(zmq_recv(sock, frame, sizeof frame, 0), 1);
+    int m = zmq_recv(sock, frame, sizeof frame, 0);
+    pa_receipt_t *rec = NULL;
+    cr_assert_eq(pa_codec_decode_receipt(frame, (size_t)m, &rec, NULL), PA_OK);
+    cr_assert_eq(rec->entries[0].status, PA_STATUS_STORED);
+    pa_receipt_destroy(&rec);
+    cr_assert_eq(pa_testenv_wait(slow, 20000), 0);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 1);
+    zmq_close(sock);
+    pa_report_destroy(&r);
 }
