@@ -19,9 +19,11 @@
 #include "pa_store.h"
 #include "pa_validate.h"
 
-#define PA_ID_MAX         256                 /* ROUTER routing ids are at most 255 bytes */
-#define PA_TAG_MAX        64                  /* client tag frame, echoed in the receipt */
-#define PA_HARD_MAX_BYTES (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: beyond, libzmq drops the peer */
+#define PA_ID_MAX              256   /* ROUTER routing ids are at most 255 bytes */
+#define PA_TAG_MAX             64    /* client tag frame, echoed in the receipt */
+#define PA_OVERSIZE_KEEP_BYTES 65536 /* head of an oversize frame kept in the quarantine */
+#define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
+#define PA_HARD_MAX_BYTES      (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: beyond, libzmq drops the peer */
 
 typedef struct {
     unsigned char id[PA_ID_MAX];
@@ -201,15 +203,18 @@ static void s_reply_failure(pa_worker_t *self, const unsigned char *id, size_t i
 
 /* Judges a whole frame as unusable: keep it for inspection, then answer. */
 static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id_len,
-                           const unsigned char *tag, size_t tag_len, const void *raw,
-                           size_t raw_len, int reason, const char *message)
+                           const unsigned char *tag, size_t tag_len, const char *sender,
+                           const void *raw, size_t raw_len, int reason, const char *message)
 {
     pa_err_t err;
     int status = PA_STATUS_REJECTED;
     self->n_frames_rejected++;
-    pa_log_warn(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
-                raw_len, message);
-    if (pa_store_quarantine_frame(self->store, "", reason, message, raw, raw_len, &err) != PA_OK) {
+    /* Debug only: a flood of garbage must not become a flood of log lines;
+     * the periodic summary counts them. */
+    pa_log_debug(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
+                 raw_len, message);
+    if (pa_store_quarantine_frame(self->store, sender, reason, message, raw, raw_len, &err) !=
+        PA_OK) {
         pa_log_error(self->log, "error=%s could not quarantine a frame: %s", pa_err_name(err.code),
                      err.msg);
         if (err.code == PA_ERETRY) {
@@ -262,7 +267,7 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
             "expected 3 frames (empty delimiter, tag of at most %d bytes, submission), got %zu",
             PA_TAG_MAX, n - 1);
         s_reject_frame(self, id, id_len, tagged ? zmq_msg_data(&frames[2]) : no_tag,
-                       tagged ? zmq_msg_size(&frames[2]) : 0, zmq_msg_data(&frames[n - 1]),
+                       tagged ? zmq_msg_size(&frames[2]) : 0, "", zmq_msg_data(&frames[n - 1]),
                        zmq_msg_size(&frames[n - 1]), PA_REASON_BAD_FRAMING, msg);
         return;
     }
@@ -274,13 +279,16 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     if (len > (size_t)self->cfg->max_submission_bytes) {
         snprintf(msg, sizeof msg, "submission of %zu bytes is above the limit of %d bytes", len,
                  self->cfg->max_submission_bytes);
-        s_reject_frame(self, id, id_len, tag, tag_len, NULL, 0, PA_REASON_OVERSIZE, msg);
+        /* Keep the head of it: enough to see what it was, bounded in size. */
+        s_reject_frame(self, id, id_len, tag, tag_len, "", body,
+                       len < PA_OVERSIZE_KEEP_BYTES ? len : PA_OVERSIZE_KEEP_BYTES,
+                       PA_REASON_OVERSIZE, msg);
         return;
     }
     pa_err_t err;
     pa_submission_t *sub = NULL;
     if (pa_codec_decode_submission(body, len, &sub, &err) != PA_OK) {
-        s_reject_frame(self, id, id_len, tag, tag_len, body, len,
+        s_reject_frame(self, id, id_len, tag, tag_len, "", body, len,
                        err.code == PA_EINVAL ? PA_REASON_UNDECODABLE : PA_REASON_OVERSIZE, err.msg);
         return;
     }
@@ -298,7 +306,7 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
                  self->cfg->max_reports);
     }
     if (reason != PA_REASON_NONE) {
-        s_reject_frame(self, id, id_len, tag, tag_len, body, len, reason, msg);
+        s_reject_frame(self, id, id_len, tag, tag_len, sub->sender, body, len, reason, msg);
         pa_submission_destroy(&sub);
         return;
     }
@@ -480,9 +488,20 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     return rc == PA_ERETRY ? PA_OK : rc;
 }
 
+static void s_log_summary(const pa_worker_t *self, const char *what)
+{
+    pa_log_info(self->log,
+                "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
+                "frames_rejected=%llu %s",
+                self->name, (unsigned long long)self->n_batches, (unsigned long long)self->n_stored,
+                (unsigned long long)self->n_duplicate, (unsigned long long)self->n_rejected,
+                (unsigned long long)self->n_frames_rejected, what);
+}
+
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
     int rc = PA_OK;
+    int64_t summary_due = s_mono_ms() + PA_SUMMARY_EVERY_MS;
     pa_log_info(self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
                 self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
     while (!*stop) {
@@ -499,23 +518,25 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
             rc = pa_err_set(err, PA_EIO, "zmq_poll: %s", zmq_strerror(zmq_errno()));
             break;
         }
-        /* Drain what is ready, up to one batch, so that a flood of frames
-         * cannot starve the flush. */
-        while (self->pending_reports < (size_t)self->cfg->batch_reports && s_recv_one(self))
+        /* Drain what is ready, up to one batch (or a bounded number of
+         * messages, for a flood of rejected frames), so that neither the
+         * flush nor the stop check starves. */
+        for (int i = 0; i < 1000 && self->pending_reports < (size_t)self->cfg->batch_reports &&
+                        s_recv_one(self);
+             i++)
             ;
         bool due = self->n_pending && (self->pending_reports >= (size_t)self->cfg->batch_reports ||
                                        s_mono_ms() - self->oldest_ms >= self->cfg->batch_wait_ms);
         if (due && (rc = s_flush(self, stop, err)) != PA_OK)
             break;
+        if (s_mono_ms() >= summary_due) {
+            s_log_summary(self, "running");
+            summary_due = s_mono_ms() + PA_SUMMARY_EVERY_MS;
+        }
     }
     /* A stop request: finish and acknowledge the current batch. */
     if (rc == PA_OK)
         rc = s_flush(self, stop, err);
-    pa_log_info(self->log,
-                "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
-                "frames_rejected=%llu stopped",
-                self->name, (unsigned long long)self->n_batches, (unsigned long long)self->n_stored,
-                (unsigned long long)self->n_duplicate, (unsigned long long)self->n_rejected,
-                (unsigned long long)self->n_frames_rejected);
+    s_log_summary(self, "stopped");
     return rc;
 }

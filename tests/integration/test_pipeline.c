@@ -329,7 +329,8 @@ Test(pipeline, undecodable_and_empty_submissions_get_a_receipt_and_are_kept)
 {
     char ep[64], werr[512], tag_back[64];
     pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w6.err", werr, sizeof werr), NULL);
+    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w6.err", werr, sizeof werr),
+                                      "--max-submission-bytes=2048");
     const char garbage[] = "\xff\xff\xff\xff this is not protobuf";
     pa_receipt_t *r = s_raw_exchange(ep, "abc", 3, garbage, sizeof garbage - 1, tag_back);
     cr_assert_eq(memcmp(tag_back, "abc", 3), 0);
@@ -348,5 +349,16 @@ Test(pipeline, undecodable_and_empty_submissions_get_a_receipt_and_are_kept)
     cr_assert_eq(r->reason, PA_REASON_EMPTY_SUBMISSION);
     pa_receipt_destroy(&r);
     free(body);
+
+    /* Above the limit: refused by a receipt, and its head kept. */
+    char *big = calloc(1, 5000);
+    r = s_raw_exchange(ep, "t3", 2, big, 5000, tag_back);
+    cr_assert_eq(r->status, PA_STATUS_REJECTED);
+    cr_assert_eq(r->reason, PA_REASON_OVERSIZE);
+    pa_receipt_destroy(&r);
+    free(big);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.v_quarantine WHERE reason = "
+                                       "'oversize' AND raw_bytes = 5000"),
+                 1);
     pa_testenv_stop_worker(w);
 }
