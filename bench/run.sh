@@ -30,14 +30,21 @@ echo "rows: $rows values in $((days * 38)) district-day reports, ${PINGAN_BENCH_
 
 now() { date +%s.%N; }
 
+runs="${PINGAN_BENCH_RUNS:-3}"
+best() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+
 # Baseline: raw COPY of the same rows into a table shaped like pingan.value.
-psql -q -c "CREATE TABLE pingan.bench_raw (LIKE pingan.value INCLUDING ALL)"
-t0=$(now)
-psql -q -c "\\copy pingan.bench_raw FROM '$work/year.tsv'"
-t1=$(now)
-copy_s=$(echo "$t1 - $t0" | bc -l)
+# Best of $runs, like the pipeline: the machine is shared, the minimum is
+# the least disturbed measurement of each.
+copy_s=""
+for _ in $(seq "$runs"); do
+  psql -q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS pingan.bench_raw" -c "CREATE TABLE pingan.bench_raw (LIKE pingan.value INCLUDING ALL)"
+  t0=$(now)
+  psql -q -c "\\copy pingan.bench_raw FROM '$work/year.tsv'"
+  t1=$(now)
+  copy_s=$(best "$copy_s" "$(echo "$t1 - $t0" | bc -l)")
+done
 psql -q -c "DROP TABLE pingan.bench_raw"
-psql -q -c "VACUUM ANALYZE"
 
 # Pipeline: producer -> ZeroMQ -> worker -> PostgreSQL, with receipts.
 # One worker per core by default: while one waits on PostgreSQL the other
@@ -52,12 +59,16 @@ for i in $(seq "$workers"); do
   endpoints="${endpoints:+$endpoints,}$ep"
 done
 worker_pid="${worker_pids[*]}"
-for _ in $(seq 100); do psql -qAt -c "SELECT 1" >/dev/null && break; sleep 0.05; done
 sleep 0.5
-t0=$(now)
-/usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv"
-t1=$(now)
-pipe_s=$(echo "$t1 - $t0" | bc -l)
+pipe_s=""
+for run in $(seq "$runs"); do
+  # Each run starts from empty tables: otherwise every report is a duplicate.
+  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine" -c "VACUUM ANALYZE"
+  t0=$(now)
+  /usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv" 2>"$work/producer.log"
+  t1=$(now)
+  pipe_s=$(best "$pipe_s" "$(echo "$t1 - $t0" | bc -l)")
+done
 worker_rss=""
 for pid in "${worker_pids[@]}"; do
   worker_rss="$worker_rss $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
@@ -67,7 +78,7 @@ worker_pid=""
 stored=$(psql -qAt -c "SELECT count(*) FROM pingan.value")
 [ "$stored" = "$rows" ] || { echo "stored $stored values, expected $rows" >&2; exit 1; }
 
-printf 'raw COPY:  %8.0f values/s (%.2f s)\n' "$(echo "$rows / $copy_s" | bc -l)" "$copy_s"
+printf 'raw COPY:  %8.0f values/s (%.2f s, best of %s)\n' "$(echo "$rows / $copy_s" | bc -l)" "$copy_s" "$runs"
 printf 'pipeline:  %8.0f values/s (%.2f s, producer parse + ZeroMQ + validation + idempotent store + receipts)\n' "$(echo "$rows / $pipe_s" | bc -l)" "$pipe_s"
 printf 'ratio:     %.2f x raw COPY (goal 0.80)\n' "$(echo "$copy_s / $pipe_s" | bc -l)"
 printf 'peak RSS:  workers%s KiB, producer %s KiB\n' "$worker_rss" "$(cat "$work/producer.rss")"
