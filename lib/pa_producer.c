@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "pa_clock.h"
 #include "pa_codec.h"
 #include "pa_input.h"
 #include "pa_problem.h"
@@ -53,20 +54,6 @@ struct pa_producer {
     pa_producer_stats_t stats;
     const volatile sig_atomic_t *stop;
 };
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int pa_producer_config_validate(const pa_producer_config_t *cfg, pa_err_t *err)
 {
@@ -279,8 +266,8 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
         pa_log_info(self->log, "tag=%llu worker=%s asks to resend later: %s",
                     (unsigned long long)tag, rec->worker, rec->message);
         int64_t backoff = 100LL << (f->attempts < 6 ? f->attempts : 6);
-        f->due_ms =
-            s_mono_ms() + (backoff < self->cfg->timeout_ms ? backoff : self->cfg->timeout_ms);
+        f->due_ms = pa_clock_mono_ms() +
+                    (backoff < self->cfg->timeout_ms ? backoff : self->cfg->timeout_ms);
     } else if (rec->status == PA_STATUS_REJECTED || rec->n_entries != f->n_reports) {
         /* The whole submission was refused (or the receipt does not match it). */
         pa_problems_t pr = {0};
@@ -300,7 +287,7 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
             again |= rec->entries[i].status == PA_STATUS_RETRY_LATER;
         if (again) {
             /* Resend the whole submission: what was stored comes back "duplicate". */
-            f->due_ms = s_mono_ms() + 200;
+            f->due_ms = pa_clock_mono_ms() + 200;
         } else {
             for (size_t i = 0; i < rec->n_entries; i++)
                 s_settle(self, &f->reports[i], rec->entries[i].status, &rec->entries[i].problems);
@@ -350,7 +337,7 @@ static void s_transmit(pa_producer_t *self, s_flight_t *f)
     for (int i = 0; i < 8; i++)
         tag[i] = (uint8_t)(f->tag >> (56 - 8 * i));
     f->attempts++;
-    f->due_ms = s_mono_ms() + self->cfg->timeout_ms;
+    f->due_ms = pa_clock_mono_ms() + self->cfg->timeout_ms;
     if (zmq_send(self->sock, "", 0, ZMQ_SNDMORE) < 0 ||
         zmq_send(self->sock, tag, sizeof tag, ZMQ_SNDMORE) < 0 ||
         zmq_send(self->sock, f->body, f->len, 0) < 0)
@@ -361,7 +348,7 @@ static void s_transmit(pa_producer_t *self, s_flight_t *f)
 /* Resends what is overdue; gives up on what has used every retry. */
 static void s_timers(pa_producer_t *self)
 {
-    int64_t now = s_mono_ms();
+    int64_t now = pa_clock_mono_ms();
     for (int i = 0; i < self->cfg->window; i++) {
         s_flight_t *f = &self->flights[i];
         if (!f->used || f->due_ms > now)
@@ -386,7 +373,7 @@ static void s_timers(pa_producer_t *self)
 /* One turn of the loop: wait for receipts up to the next timer. */
 static int s_service(pa_producer_t *self, pa_err_t *err)
 {
-    int64_t now = s_mono_ms(), next = now + 1000;
+    int64_t now = pa_clock_mono_ms(), next = now + 1000;
     for (int i = 0; i < self->cfg->window; i++)
         if (self->flights[i].used && self->flights[i].due_ms < next)
             next = self->flights[i].due_ms;
@@ -403,42 +390,30 @@ static int s_service(pa_producer_t *self, pa_err_t *err)
     return PA_OK;
 }
 
-/* Encodes the batch and puts it in flight, waiting for a free slot first. */
-static int s_submit(pa_producer_t *self, pa_err_t *err)
+/* Puts one encoded submission in flight, waiting for a free slot first.
+ * Takes ownership of body and reports. */
+static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, s_summary_t *reports,
+                    size_t n_reports, pa_err_t *err)
 {
     int rc = PA_OK;
-    if (!self->n_batch)
-        return PA_OK;
-    while (self->n_flights >= (size_t)self->cfg->window)
-        if ((rc = s_service(self, err)) != PA_OK)
+    while (self->n_flights >= (size_t)self->cfg->window) {
+        if ((rc = s_service(self, err)) != PA_OK) {
+            free(body);
+            free(reports);
             return rc;
+        }
+    }
     s_flight_t *f = NULL;
     for (int i = 0; !f && i < self->cfg->window; i++)
         if (!self->flights[i].used)
             f = &self->flights[i];
-    f->reports = calloc(self->n_batch, sizeof *f->reports);
-    if (!f->reports)
-        return pa_err_set(err, PA_ENOMEM, "out of memory");
-    rc = pa_codec_encode_submission(self->sender, self->batch, self->n_batch, &f->body, &f->len,
-                                    err);
-    if (rc != PA_OK) {
-        s_flight_clear(f);
-        return rc;
-    }
-    for (size_t i = 0; i < self->n_batch; i++) {
-        const pa_report_t *r = self->batch[i];
-        s_summary_t *s = &f->reports[i];
-        snprintf(s->report_id, sizeof s->report_id, "%s", r->report_id);
-        snprintf(s->district, sizeof s->district, "%s", r->district);
-        pa_period_format(&r->period, s->period);
-        s->revision = r->revision;
-        s->n_values = r->n_values;
-    }
-    f->n_reports = self->n_batch;
+    f->body = body;
+    f->len = len;
+    f->reports = reports;
+    f->n_reports = n_reports;
     f->used = true;
     f->tag = self->next_tag++;
     self->n_flights++;
-    self->n_batch = 0;
     s_transmit(self, f);
     /* Pick up receipts already waiting without blocking. */
     s_drain(self);
@@ -447,21 +422,62 @@ static int s_submit(pa_producer_t *self, pa_err_t *err)
 
 /* ---------------------------------------------------------------- files */
 
-/* Pass 1 only parses; a dry run counts what it would send. */
-static int s_count_cb(void *arg, pa_report_t *r, pa_err_t *err)
+/* A file is parsed once, into a spool of encoded submissions (an unlinked
+ * temporary file): nothing is sent until the whole file has parsed, and
+ * sending then costs no second parse. Each record is this header, then
+ * n_reports summaries, then len bytes of Submission. */
+typedef struct {
+    uint64_t len;
+    uint64_t n_reports;
+} s_spool_rec_t;
+
+typedef struct {
+    pa_producer_t *self;
+    FILE *spool;      /* NULL on a dry run */
+    uint64_t reports; /* counted while parsing, added to stats on success */
+    uint64_t values;
+} s_parse_t;
+
+static int s_spool_batch(s_parse_t *ps, pa_err_t *err)
 {
-    (void)err;
-    pa_producer_t *self = arg;
-    if (self->cfg->dry_run) {
-        self->stats.reports++;
-        self->stats.values += r->n_values;
+    pa_producer_t *self = ps->self;
+    uint8_t *body = NULL;
+    size_t len = 0;
+    int rc = PA_OK;
+    if (!self->n_batch || !ps->spool)
+        goto cleanup;
+    rc = pa_codec_encode_submission(self->sender, self->batch, self->n_batch, &body, &len, err);
+    if (rc != PA_OK)
+        goto cleanup;
+    s_spool_rec_t rec = {len, self->n_batch};
+    bool ok = fwrite(&rec, sizeof rec, 1, ps->spool) == 1;
+    for (size_t i = 0; ok && i < self->n_batch; i++) {
+        const pa_report_t *r = self->batch[i];
+        s_summary_t sm;
+        memset(&sm, 0, sizeof sm);
+        snprintf(sm.report_id, sizeof sm.report_id, "%s", r->report_id);
+        snprintf(sm.district, sizeof sm.district, "%s", r->district);
+        pa_period_format(&r->period, sm.period);
+        sm.revision = r->revision;
+        sm.n_values = r->n_values;
+        ok = fwrite(&sm, sizeof sm, 1, ps->spool) == 1;
     }
-    return PA_OK;
+    if (!ok || fwrite(body, 1, len, ps->spool) != len)
+        rc = pa_err_set(err, PA_EIO, "could not write the spool: %s", strerror(errno));
+cleanup:
+    self->n_batch = 0;
+    free(body);
+    return rc;
 }
 
-static int s_send_cb(void *arg, pa_report_t *r, pa_err_t *err)
+static int s_parse_cb(void *arg, pa_report_t *r, pa_err_t *err)
 {
-    pa_producer_t *self = arg;
+    s_parse_t *ps = arg;
+    pa_producer_t *self = ps->self;
+    ps->reports++;
+    ps->values += r->n_values;
+    if (!ps->spool)
+        return PA_OK; /* dry run: parse and count only */
     pa_report_t *slot = self->batch[self->n_batch];
     int rc = pa_report_copy(slot, r, err);
     if (rc != PA_OK)
@@ -469,35 +485,38 @@ static int s_send_cb(void *arg, pa_report_t *r, pa_err_t *err)
     if (!slot->report_id[0])
         pa_report_assign_id(slot);
     if (!slot->submitted_at_ms)
-        slot->submitted_at_ms = s_wall_ms();
-    self->stats.reports++;
-    self->stats.values += slot->n_values;
+        slot->submitted_at_ms = pa_clock_wall_ms();
     self->n_batch++;
     if (self->n_batch == (size_t)self->cfg->batch_reports)
-        rc = s_submit(self, err);
+        rc = s_spool_batch(ps, err);
     return rc;
 }
 
-/* stdin cannot be read twice: spool it to an anonymous temporary file. */
-static int s_spool_stdin(FILE **out, pa_err_t *err)
+/* Sends every spooled submission, keeping the window full. */
+static int s_send_spool(pa_producer_t *self, FILE *spool, pa_err_t *err)
 {
-    FILE *tmp = tmpfile();
-    if (!tmp)
-        return pa_err_set(err, PA_EIO, "could not create a temporary file: %s", strerror(errno));
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) {
-        if (fwrite(buf, 1, n, tmp) != n) {
-            fclose(tmp);
-            return pa_err_set(err, PA_EIO, "could not spool stdin: %s", strerror(errno));
+    s_spool_rec_t rec;
+    rewind(spool);
+    while (fread(&rec, sizeof rec, 1, spool) == 1) {
+        s_summary_t *reports = calloc(rec.n_reports ? rec.n_reports : 1, sizeof *reports);
+        uint8_t *body = malloc(rec.len ? rec.len : 1);
+        if (!reports || !body) {
+            free(reports);
+            free(body);
+            return pa_err_set(err, PA_ENOMEM, "out of memory");
         }
+        if (fread(reports, sizeof *reports, rec.n_reports, spool) != rec.n_reports ||
+            fread(body, 1, rec.len, spool) != rec.len) {
+            free(reports);
+            free(body);
+            return pa_err_set(err, PA_EIO, "could not read the spool back");
+        }
+        int rc = s_launch(self, body, rec.len, reports, rec.n_reports, err);
+        if (rc != PA_OK)
+            return rc;
     }
-    if (ferror(stdin)) {
-        fclose(tmp);
-        return pa_err_set(err, PA_EIO, "could not read stdin: %s", strerror(errno));
-    }
-    rewind(tmp);
-    *out = tmp;
+    if (ferror(spool))
+        return pa_err_set(err, PA_EIO, "could not read the spool: %s", strerror(errno));
     return PA_OK;
 }
 
@@ -506,6 +525,7 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
 {
     int rc = PA_OK;
     FILE *f = NULL;
+    s_parse_t ps = {self, NULL, 0, 0};
     bool is_stdin = strcmp(path, "-") == 0;
     pa_format_t format = PA_FORMAT_AUTO;
     self->stop = stop;
@@ -518,24 +538,27 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
                         path);
         goto cleanup;
     }
-    if (is_stdin) {
-        rc = s_spool_stdin(&f, err);
-        if (rc != PA_OK)
-            goto cleanup;
-    } else if (!(f = fopen(path, "rb"))) {
+    if (!is_stdin && !(f = fopen(path, "rb"))) {
         rc = pa_err_set(err, PA_EIO, "could not open %s: %s", path, strerror(errno));
         goto cleanup;
     }
-    /* Pass 1: the whole file must parse before anything of it is sent. */
-    rc = pa_input_read_file(f, format, path, s_count_cb, self, err);
-    if (rc != PA_OK || self->cfg->dry_run)
+    if (!self->cfg->dry_run && !(ps.spool = tmpfile())) {
+        rc = pa_err_set(err, PA_EIO, "could not create a spool file: %s", strerror(errno));
         goto cleanup;
-    rewind(f);
-    rc = pa_input_read_file(f, format, path, s_send_cb, self, err);
+    }
+    rc = pa_input_read_file(is_stdin ? stdin : f, format, path, s_parse_cb, &ps, err);
     if (rc == PA_OK)
-        rc = s_submit(self, err);
+        rc = s_spool_batch(&ps, err);
+    if (rc != PA_OK)
+        goto cleanup; /* the whole file must parse before anything of it is sent */
+    self->stats.reports += ps.reports;
+    self->stats.values += ps.values;
+    if (ps.spool)
+        rc = s_send_spool(self, ps.spool, err);
 cleanup:
     self->n_batch = 0;
+    if (ps.spool)
+        fclose(ps.spool);
     if (f)
         fclose(f);
     return rc;

@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "pa_catalog.h"
+#include "pa_clock.h"
 #include "pa_codec.h"
 #include "pa_problem.h"
 #include "pa_store.h"
@@ -49,20 +50,6 @@ struct pa_worker {
     /* Counters for the periodic and final summary lines. */
     uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches;
 };
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
 {
@@ -247,7 +234,7 @@ static int s_add_pending(pa_worker_t *self, const zmq_msg_t *id, const zmq_msg_t
     memcpy(p->tag, zmq_msg_data((zmq_msg_t *)tag), p->tag_len);
     p->sub = sub;
     if (self->n_pending == 1)
-        self->oldest_ms = s_mono_ms();
+        self->oldest_ms = pa_clock_mono_ms();
     self->pending_reports += sub->n_items;
     return PA_OK;
 }
@@ -310,7 +297,7 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
         pa_submission_destroy(&sub);
         return;
     }
-    int64_t now = s_wall_ms();
+    int64_t now = pa_clock_wall_ms();
     for (size_t i = 0; i < sub->n_items; i++)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
@@ -435,7 +422,7 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     for (size_t i = 0; i < self->n_pending; i++)
         subs[i] = self->pending[i].sub;
     int backoff_ms = 50, rc;
-    int64_t started_ms = s_mono_ms();
+    int64_t started_ms = pa_clock_mono_ms();
     pa_err_t werr;
     for (;;) {
         rc = pa_store_write(self->store, subs, self->n_pending, &werr);
@@ -468,7 +455,7 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
             "acknowledged",
             (unsigned long long)self->n_batches, self->n_pending,
             (unsigned long long)(self->n_stored + self->n_duplicate + self->n_rejected - before),
-            (long long)(s_mono_ms() - started_ms));
+            (long long)(pa_clock_mono_ms() - started_ms));
     } else {
         /* Stopped while PostgreSQL was away, or a fatal error: nothing of this
          * batch is stored, so tell every producer to resend. */
@@ -501,13 +488,13 @@ static void s_log_summary(const pa_worker_t *self, const char *what)
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
     int rc = PA_OK;
-    int64_t summary_due = s_mono_ms() + PA_SUMMARY_EVERY_MS;
+    int64_t summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
     pa_log_info(self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
                 self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
     while (!*stop) {
         long timeout = 200;
         if (self->n_pending) {
-            int64_t left = self->oldest_ms + self->cfg->batch_wait_ms - s_mono_ms();
+            int64_t left = self->oldest_ms + self->cfg->batch_wait_ms - pa_clock_mono_ms();
             timeout = left > 0 ? (long)left : 0;
         }
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
@@ -525,13 +512,14 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
                         s_recv_one(self);
              i++)
             ;
-        bool due = self->n_pending && (self->pending_reports >= (size_t)self->cfg->batch_reports ||
-                                       s_mono_ms() - self->oldest_ms >= self->cfg->batch_wait_ms);
+        bool due =
+            self->n_pending && (self->pending_reports >= (size_t)self->cfg->batch_reports ||
+                                pa_clock_mono_ms() - self->oldest_ms >= self->cfg->batch_wait_ms);
         if (due && (rc = s_flush(self, stop, err)) != PA_OK)
             break;
-        if (s_mono_ms() >= summary_due) {
+        if (pa_clock_mono_ms() >= summary_due) {
             s_log_summary(self, "running");
-            summary_due = s_mono_ms() + PA_SUMMARY_EVERY_MS;
+            summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
         }
     }
     /* A stop request: finish and acknowledge the current batch. */
