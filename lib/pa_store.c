@@ -137,6 +137,23 @@ int pa_store_check_schema(pa_store_t *self, pa_err_t *err)
     return s_prepare(self, err);
 }
 
+int pa_store_rebuild(pa_store_t *self, long long *rows, pa_err_t *err)
+{
+    int rc = pa_store_check_schema(self, err);
+    PGresult *res = NULL;
+    if (rc != PA_OK)
+        goto cleanup;
+    res = PQexec(self->conn, PA_SQL_REBUILD);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = s_fail(self, res, "could not rebuild the aggregates", err);
+        goto cleanup;
+    }
+    *rows = PQgetisnull(res, 0, 0) ? 0 : atoll(PQgetvalue(res, 0, 0));
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
 /* Runs a catalogue query and checks it returned rows with ncols columns. */
 static int s_query(pa_store_t *self, const char *sql, int ncols, PGresult **res, pa_err_t *err)
 {
@@ -216,6 +233,36 @@ typedef struct {
     size_t len, cap;
     bool oom;
 } s_buf_t;
+
+static void s_buf_printf(s_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_buf_printf(s_buf_t *b, const char *fmt, ...)
+{
+    for (int attempt = 0; attempt < 2 && !b->oom; attempt++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n =
+            vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->data && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap <= b->len + (size_t)n)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->oom = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+}
 
 /* The problems of an item as a JSON array, via yajl's generator (it escapes). */
 static int s_reasons_json(const pa_problems_t *pr, char **out, pa_err_t *err)
@@ -526,6 +573,36 @@ static int s_exec_cmd(pa_store_t *self, const char *sql, pa_err_t *err)
     return rc;
 }
 
+/* Hands the ids of the reports stored in this batch to the aggregation,
+ * as one array literal ("{1,2,3}") so that it is one statement per batch. */
+static int s_aggregate(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
+{
+    int rc = PA_OK;
+    s_buf_t b = {0};
+    PGresult *res = NULL;
+    s_buf_printf(&b, "{");
+    size_t count = 0;
+    for (size_t s = 0; s < n; s++)
+        for (size_t i = 0; i < subs[s]->n_items; i++)
+            if (subs[s]->items[i].status == PA_STATUS_STORED)
+                s_buf_printf(&b, "%s%" PRId64, count++ ? "," : "", subs[s]->items[i].pk);
+    s_buf_printf(&b, "}");
+    if (b.oom) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory listing stored reports");
+        goto cleanup;
+    }
+    if (!count)
+        goto cleanup;
+    const char *params[1] = {b.data};
+    res = PQexecParams(self->conn, PA_SQL_AGGREGATE, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = s_fail(self, res, "could not update the aggregates", err);
+cleanup:
+    PQclear(res);
+    free(b.data);
+    return rc;
+}
+
 /* Sends every item's statement on the pipeline, then reads them in order. */
 static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
 {
@@ -596,6 +673,8 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_
     }
     if (rc == PA_OK)
         rc = s_copy_values(self, subs, n, err);
+    if (rc == PA_OK)
+        rc = s_aggregate(self, subs, n, err);
     if (rc == PA_OK)
         rc = s_exec_cmd(self, "COMMIT", err);
     if (rc != PA_OK) {

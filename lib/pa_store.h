@@ -28,6 +28,11 @@ int pa_store_migrate(pa_store_t *self, int *applied, pa_err_t *err);
  * at exactly the version this build knows. */
 int pa_store_check_schema(pa_store_t *self, pa_err_t *err);
 
+/* Recomputes every aggregate from the stored reports in one transaction
+ * (pingan.rebuild_aggregates); *rows gets the number of aggregate rows.
+ * Checks the schema version first. PA_OK, or the class of the failure. */
+int pa_store_rebuild(pa_store_t *self, long long *rows, pa_err_t *err);
+
 /* Loads districts, towns and indicators into a new sealed catalogue (*out,
  * caller destroys). */
 int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err);

@@ -29,6 +29,13 @@
     "period_start, revision, reasons, raw) "                                                       \
     "VALUES ($1, $2, $3, $4, $5, $6::date, $7::int, $8::jsonb, $9::bytea)"
 
+/* Folds newly stored reports (their values are already copied) into the
+ * aggregates, in the batch's transaction; $1 is a bigint[] text literal. */
+#define PA_SQL_AGGREGATE "SELECT pingan.aggregate_reports($1::bigint[])"
+
+/* Recomputes every aggregate from the stored reports; returns the row count. */
+#define PA_SQL_REBUILD "SELECT pingan.rebuild_aggregates()"
+
 #define PA_SQL_COPY_VALUES                                                                         \
     "COPY pingan.value (report_pk, indicator_code, town_code, count, numerator, denominator) "     \
     "FROM STDIN WITH (FORMAT binary)"

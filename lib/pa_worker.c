@@ -82,6 +82,16 @@ int pa_worker_init_db(const pa_worker_config_t *cfg, int *applied, pa_err_t *err
     return rc;
 }
 
+int pa_worker_rebuild(const pa_worker_config_t *cfg, long long *rows, pa_err_t *err)
+{
+    pa_store_t *store = pa_store_new(cfg->dsn, cfg->name, err);
+    if (!store)
+        return err ? err->code : PA_ERETRY;
+    int rc = pa_store_rebuild(store, rows, err);
+    pa_store_destroy(&store);
+    return rc;
+}
+
 void pa_worker_destroy(pa_worker_t **self_p)
 {
     if (!self_p || !*self_p)

@@ -21,6 +21,7 @@ typedef struct {
     int retry_max_ms;         /* cap of the doubling backoff while PostgreSQL is away */
     const char *log_level;
     bool init_db; /* create or migrate the schema, then exit */
+    bool rebuild; /* recompute every aggregate from the stored reports, then exit */
 } pa_worker_config_t;
 
 /* Checks ranges once at start-up; PA_EINVAL names the setting. */
@@ -42,5 +43,9 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
 
 /* Creates or migrates the schema of the database cfg->dsn names. */
 int pa_worker_init_db(const pa_worker_config_t *cfg, int *applied, pa_err_t *err);
+
+/* Recomputes every aggregate of the database cfg->dsn names (*rows: how
+ * many aggregate rows there are now). */
+int pa_worker_rebuild(const pa_worker_config_t *cfg, long long *rows, pa_err_t *err);
 
 #endif

@@ -39,6 +39,8 @@ static const pa_opt_t s_opts[] = {
      "error, warn, info or debug"},
     {"init-db", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, init_db),
      "create or migrate the schema and reference data, then exit"},
+    {"rebuild", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, rebuild),
+     "recompute every aggregate from the stored reports, then exit"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -86,6 +88,16 @@ int main(int argc, char **argv)
             return 1;
         }
         pa_log_info(&log, "applied=%d database schema is up to date", applied);
+        return 0;
+    }
+    if (cfg.rebuild) {
+        long long rows = 0;
+        if (pa_worker_rebuild(&cfg, &rows, &err) != PA_OK) {
+            pa_log_error(&log, "error=%s could not rebuild the aggregates: %s",
+                         pa_err_name(err.code), err.msg);
+            return 1;
+        }
+        pa_log_info(&log, "rows=%lld aggregates rebuilt from the stored reports", rows);
         return 0;
     }
     /* Never log the DSN: it may hold a password. */
