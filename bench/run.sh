@@ -68,6 +68,10 @@ for run in $(seq "$runs"); do
   /usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv" 2>"$work/producer.log"
   t1=$(now)
   pipe_s=$(best "$pipe_s" "$(echo "$t1 - $t0" | bc -l)")
+  # Aggregation runs in idle workers after the batches commit: time it too.
+  until [ "$(psql -qAt -c "SELECT count(*) FROM pingan.aggregate_queue")" = 0 ]; do sleep 0.1; done
+  t2=$(now)
+  agg_s=$(echo "$t2 - $t1" | bc -l)
 done
 worker_rss=""
 for pid in "${worker_pids[@]}"; do
@@ -81,4 +85,5 @@ stored=$(psql -qAt -c "SELECT count(*) FROM pingan.value")
 printf 'raw COPY:  %8.0f values/s (%.2f s, best of %s)\n' "$(echo "$rows / $copy_s" | bc -l)" "$copy_s" "$runs"
 printf 'pipeline:  %8.0f values/s (%.2f s, producer parse + ZeroMQ + validation + idempotent store + receipts)\n' "$(echo "$rows / $pipe_s" | bc -l)" "$pipe_s"
 printf 'ratio:     %.2f x raw COPY (goal 0.80)\n' "$(echo "$copy_s / $pipe_s" | bc -l)"
+printf 'aggregates drained %.2f s after the last receipt (last run)\n' "$agg_s"
 printf 'peak RSS:  workers%s KiB, producer %s KiB\n' "$worker_rss" "$(cat "$work/producer.rss")"

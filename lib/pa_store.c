@@ -154,6 +154,25 @@ cleanup:
     return rc;
 }
 
+int pa_store_aggregate_pending(pa_store_t *self, int max_districts, int *keys, pa_err_t *err)
+{
+    int rc = PA_OK;
+    char max[16];
+    snprintf(max, sizeof max, "%d", max_districts);
+    const char *params[1] = {max};
+    *keys = 0;
+    PGresult *res =
+        PQexecParams(self->conn, PA_SQL_AGGREGATE_PENDING, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = s_fail(self, res, "could not aggregate queued reports", err);
+        goto cleanup;
+    }
+    *keys = PQgetisnull(res, 0, 0) ? 0 : atoi(PQgetvalue(res, 0, 0));
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
 /* Runs a catalogue query and checks it returned rows with ncols columns. */
 static int s_query(pa_store_t *self, const char *sql, int ncols, PGresult **res, pa_err_t *err)
 {

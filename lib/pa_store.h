@@ -33,6 +33,11 @@ int pa_store_check_schema(pa_store_t *self, pa_err_t *err);
  * Checks the schema version first. PA_OK, or the class of the failure. */
 int pa_store_rebuild(pa_store_t *self, long long *rows, pa_err_t *err);
 
+/* Recomputes the aggregates queued by stored batches for up to
+ * max_districts districts, in a transaction of its own; *keys gets the
+ * number of district periods done (0: nothing was queued). */
+int pa_store_aggregate_pending(pa_store_t *self, int max_districts, int *keys, pa_err_t *err);
+
 /* Loads districts, towns and indicators into a new sealed catalogue (*out,
  * caller destroys). */
 int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err);

@@ -36,6 +36,9 @@
 /* Recomputes every aggregate from the stored reports; returns the row count. */
 #define PA_SQL_REBUILD "SELECT pingan.rebuild_aggregates()"
 
+/* Recomputes the queued aggregates of up to $1 districts; returns the keys done. */
+#define PA_SQL_AGGREGATE_PENDING "SELECT pingan.aggregate_pending($1::int)"
+
 #define PA_SQL_COPY_VALUES                                                                         \
     "COPY pingan.value (report_pk, indicator_code, town_code, count, numerator, denominator) "     \
     "FROM STDIN WITH (FORMAT binary)"

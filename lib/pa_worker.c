@@ -24,6 +24,10 @@
 #define PA_TAG_MAX             64    /* client tag frame, echoed in the receipt */
 #define PA_OVERSIZE_KEEP_BYTES 65536 /* head of an oversize frame kept in the quarantine */
 #define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
+#define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
+#define PA_AGGREGATE_DISTRICTS 2     /* districts per idle aggregation step */
+#define PA_AGGREGATE_CHECK_MS  1000  /* look at an empty aggregation queue this often */
+#define PA_AGGREGATE_RETRY_MS  5000  /* back off after a failed aggregation step */
 #define PA_HARD_MAX_BYTES      (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: beyond, libzmq drops the peer */
 
 typedef struct {
@@ -49,6 +53,7 @@ struct pa_worker {
     int64_t oldest_ms; /* monotonic arrival of the oldest pending submission */
     /* Counters for the periodic and final summary lines. */
     uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches;
+    uint64_t n_aggregated; /* district periods recomputed from the aggregation queue */
 };
 
 int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
@@ -489,20 +494,44 @@ static void s_log_summary(const pa_worker_t *self, const char *what)
 {
     pa_log_info(self->log,
                 "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
-                "frames_rejected=%llu %s",
+                "frames_rejected=%llu aggregated=%llu %s",
                 self->name, (unsigned long long)self->n_batches, (unsigned long long)self->n_stored,
                 (unsigned long long)self->n_duplicate, (unsigned long long)self->n_rejected,
-                (unsigned long long)self->n_frames_rejected, what);
+                (unsigned long long)self->n_frames_rejected, (unsigned long long)self->n_aggregated,
+                what);
+}
+
+/* One step of idle-time aggregation: recompute the queued periods of a few
+ * districts, so that a submission arriving meanwhile waits for one step at
+ * most. Returns when the next step is due: now while work remains, later
+ * when the queue is empty (other workers' batches fill it too) or failing.
+ * A failure here never stops the worker: ingest matters more, and the queue
+ * keeps the work. */
+static int64_t s_aggregate_step(pa_worker_t *self)
+{
+    int keys = 0;
+    pa_err_t aerr;
+    int rc = pa_store_aggregate_pending(self->store, PA_AGGREGATE_DISTRICTS, &keys, &aerr);
+    if (rc != PA_OK) {
+        pa_log_warn(self->log, "sqlstate=%s could not aggregate queued reports: %s",
+                    aerr.sqlstate[0] ? aerr.sqlstate : "none", aerr.msg);
+        if (rc == PA_ERETRY)
+            pa_store_reconnect(self->store, NULL);
+        return pa_clock_mono_ms() + PA_AGGREGATE_RETRY_MS;
+    }
+    self->n_aggregated += (uint64_t)keys;
+    return keys ? pa_clock_mono_ms() : pa_clock_mono_ms() + PA_AGGREGATE_CHECK_MS;
 }
 
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
     int rc = PA_OK;
     int64_t summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
+    int64_t aggregate_due = 0; /* at start: drain what earlier workers left queued */
     pa_log_info(self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
                 self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
     while (!*stop) {
-        long timeout = 200;
+        long timeout = aggregate_due <= pa_clock_mono_ms() ? 0 : PA_IDLE_POLL_MS;
         if (self->n_pending) {
             int64_t left = self->oldest_ms + self->cfg->batch_wait_ms - pa_clock_mono_ms();
             timeout = left > 0 ? (long)left : 0;
@@ -527,6 +556,10 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
                                 pa_clock_mono_ms() - self->oldest_ms >= self->cfg->batch_wait_ms);
         if (due && (rc = s_flush(self, stop, err)) != PA_OK)
             break;
+        if (due)
+            aggregate_due = pa_clock_mono_ms(); /* the batch queued aggregation work */
+        else if (n == 0 && !self->n_pending && aggregate_due <= pa_clock_mono_ms())
+            aggregate_due = s_aggregate_step(self);
         if (pa_clock_mono_ms() >= summary_due) {
             s_log_summary(self, "running");
             summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;

@@ -134,6 +134,16 @@ char *pa_testdb_text(pa_testdb_t *db, const char *sql)
     return v;
 }
 
+void pa_testdb_wait_aggregated(pa_testdb_t *db, int timeout_ms)
+{
+    long deadline = s_now_ms() + timeout_ms;
+    long queued;
+    while ((queued = pa_testdb_long(db, "SELECT count(*) FROM pingan.aggregate_queue")) > 0 &&
+           s_now_ms() < deadline)
+        s_nap_ms(20);
+    cr_assert_eq(queued, 0, "workers left %ld district periods unaggregated", queued);
+}
+
 char *pa_testenv_endpoint(char *buf, size_t size)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

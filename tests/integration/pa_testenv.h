@@ -26,6 +26,11 @@ long pa_testdb_long(pa_testdb_t *db, const char *sql);
 /* Same, returning a malloc'ed string (caller frees; "" for NULL). */
 char *pa_testdb_text(pa_testdb_t *db, const char *sql);
 
+/* Waits until the workers have drained the aggregation queue (aggregates
+ * are computed by idle workers after the batch commits); fails the test
+ * after timeout_ms. */
+void pa_testdb_wait_aggregated(pa_testdb_t *db, int timeout_ms);
+
 /* Path of a built program ("pingan-worker") or a source file ("examples/x"). */
 char *pa_testenv_bin(const char *name, char *buf, size_t size);
 char *pa_testenv_src(const char *rel, char *buf, size_t size);

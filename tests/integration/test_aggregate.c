@@ -64,6 +64,7 @@ static void s_send(const char *endpoint, const char *rel)
     pa_testenv_src(rel, path, sizeof path);
     const char *files[] = {path, NULL};
     cr_assert_eq(s_produce(endpoint, files, "send"), 0, "could not store %s", rel);
+    pa_testdb_wait_aggregated(&s_db, 60000);
 }
 
 static void s_exec(const char *sql)
@@ -528,6 +529,7 @@ Test(aggregate, concurrent_workers_lose_nothing)
     }
     for (int p = 0; p < N; p++)
         cr_assert_eq(pa_testenv_wait(producers[p], 180000), 0, "phase 2 producer %d failed", p);
+    pa_testdb_wait_aggregated(&s_db, 120000);
     for (int i = 0; i < N; i++)
         pa_testenv_stop_worker(workers[i]);
 

@@ -66,6 +66,7 @@ static void s_load_fixture(void)
     free(text);
     free(etext);
     free(wlog);
+    pa_testdb_wait_aggregated(&s_db, 60000);
     pa_testenv_stop_worker(w);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 64);
 }
