@@ -21,18 +21,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-psql -qtA -c "SELECT 1 FROM pg_database WHERE datname = 'pingan'" | grep -q 1 || createdb pingan
+# A fresh database each run: the demo shows a first submission, not leftovers.
+dropdb --if-exists pingan
+createdb pingan
 export PGDATABASE=pingan
 "$build/pingan-worker" --init-db
+# 2023 city baselines, so that 2024 can be judged year on year (docs/sql.md).
+psql -q -c "\\copy pingan.baseline_load FROM '$PINGAN_ROOT/examples/baseline-2023.csv' WITH (FORMAT csv, HEADER true)" \
+     -c "SELECT pingan.load_baseline()" >/dev/null
 "$build/pingan-worker" --bind "$endpoint" --log-level info 2>"$build/demo-worker.log" &
 worker_pid=$!
 
 echo "== submitting examples/ (each report's status and id)"
 set +e
-"$build/pingan-produce" --connect "$endpoint" --sender demo "$PINGAN_ROOT"/examples/*.csv "$PINGAN_ROOT"/examples/*.json
+reports=("$PINGAN_ROOT/examples/2023-03.csv" "$PINGAN_ROOT/examples/2024-03.csv" "$PINGAN_ROOT/examples/2024-03.json")
+"$build/pingan-produce" --connect "$endpoint" --sender demo "${reports[@]}"
 status=$?
 echo "== submitting them again: every report is a duplicate, nothing is stored twice"
-"$build/pingan-produce" --connect "$endpoint" --sender demo --quiet "$PINGAN_ROOT"/examples/*.csv "$PINGAN_ROOT"/examples/*.json
+"$build/pingan-produce" --connect "$endpoint" --sender demo --quiet "${reports[@]}"
 set -e
 
 echo "== what landed in PostgreSQL (database pingan on 127.0.0.1:$port)"
@@ -45,5 +51,11 @@ psql -P pager=off -c "SELECT period_start, indicator_code, sum(count) AS count,
   FROM pingan.v_value GROUP BY 1, 2 ORDER BY 1, 2"
 psql -P pager=off -c "SELECT district_code, town_code, town_name_zh, indicator_code, count, numerator, denominator
   FROM pingan.v_value WHERE period_start = '2024-03-01' ORDER BY district_code, town_code NULLS FIRST, indicator_code LIMIT 12"
+for _ in $(seq 300); do
+  [ "$(psql -qAt -c "SELECT queued_keys FROM pingan.v_aggregate_lag")" = 0 ] && break
+  sleep 0.1
+done
+echo "== the March 2024 scorecard (pingan-report; also written as $build/scorecard-2024-03.html)"
+"$build/pingan-report" --period 2024-03 --html "$build/scorecard-2024-03.html" | sed -n "1,40p"
 echo "(worker log: $build/demo-worker.log; PostgreSQL data: $pgdir)"
 exit "$status"
