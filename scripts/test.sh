@@ -22,6 +22,8 @@ rm -rf "$san" && mkdir -p "$san"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$san/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan"
 (cd "$build" && ctest --output-on-failure --timeout 600 -j 2)
+echo "== fuzzing decode-and-validate and the file readers (60 s each)"
+PINGAN_FUZZ_BUILD="$build/fuzz" "$PINGAN_ROOT/fuzz/run.sh" 60 "$build"
 if [ -n "$(ls -A "$san")" ]; then
   echo "sanitizer reports:" >&2
   cat "$san"/* >&2
