@@ -2,6 +2,7 @@
  * (38 districts, ~1000 towns, a few dozen indicators) and read-only. */
 #include "pa_catalog.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,14 @@ typedef struct {
     char code[PA_DISTRICT_SIZE];
 } s_district_t;
 
+/* Hash index over an array whose elements start with their code: slots
+ * hold element index + 1 (0 = empty), open addressing, size a power of two.
+ * Lookups run for every value of every report. */
+typedef struct {
+    size_t *slots;
+    size_t mask;
+} s_index_t;
+
 struct pa_catalog {
     s_district_t *districts;
     size_t n_districts, cap_districts;
@@ -21,7 +30,41 @@ struct pa_catalog {
     size_t n_towns, cap_towns;
     pa_indicator_t *indicators;
     size_t n_indicators, cap_indicators;
+    s_index_t district_index, town_index, indicator_index; /* built by pa_catalog_seal */
 };
+
+static size_t s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* Builds the index; on allocation failure leaves it empty (lookups then
+ * fall back to binary search). */
+static void s_index_build(s_index_t *ix, const void *items, size_t n, size_t size)
+{
+    free(ix->slots);
+    ix->slots = NULL;
+    ix->mask = 0;
+    size_t cap = 4;
+    while (cap < n * 2)
+        cap *= 2;
+    if (!n || !(ix->slots = calloc(cap, sizeof *ix->slots)))
+        return;
+    ix->mask = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = s_hash((const char *)items + i * size) & ix->mask;
+        while (ix->slots[k])
+            k = (k + 1) & ix->mask;
+        ix->slots[k] = i + 1;
+    }
+}
+
+/* The element with this code, NULL when absent; bsearch without an index. */
+static const void *s_lookup(const s_index_t *ix, const void *items, size_t n, size_t size,
+                            const char *code);
 
 pa_catalog_t *pa_catalog_new(void)
 {
@@ -32,6 +75,9 @@ void pa_catalog_destroy(pa_catalog_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    free((*self_p)->district_index.slots);
+    free((*self_p)->town_index.slots);
+    free((*self_p)->indicator_index.slots);
     free((*self_p)->districts);
     free((*self_p)->towns);
     free((*self_p)->indicators);
@@ -104,27 +150,45 @@ void pa_catalog_seal(pa_catalog_t *self)
         qsort(self->towns, self->n_towns, sizeof *self->towns, s_cmp_code);
     if (self->n_indicators)
         qsort(self->indicators, self->n_indicators, sizeof *self->indicators, s_cmp_code);
+    s_index_build(&self->district_index, self->districts, self->n_districts,
+                  sizeof *self->districts);
+    s_index_build(&self->town_index, self->towns, self->n_towns, sizeof *self->towns);
+    s_index_build(&self->indicator_index, self->indicators, self->n_indicators,
+                  sizeof *self->indicators);
+}
+
+static const void *s_lookup(const s_index_t *ix, const void *items, size_t n, size_t size,
+                            const char *code)
+{
+    if (!n)
+        return NULL;
+    if (!ix->slots)
+        return bsearch(code, items, n, size, s_cmp_code);
+    for (size_t k = s_hash(code) & ix->mask; ix->slots[k]; k = (k + 1) & ix->mask) {
+        const char *item = (const char *)items + (ix->slots[k] - 1) * size;
+        if (strcmp(item, code) == 0)
+            return item;
+    }
+    return NULL;
 }
 
 bool pa_catalog_has_district(const pa_catalog_t *self, const char *code)
 {
-    return self->n_districts && bsearch(code, self->districts, self->n_districts,
-                                        sizeof *self->districts, s_cmp_code) != NULL;
+    return s_lookup(&self->district_index, self->districts, self->n_districts,
+                    sizeof *self->districts, code) != NULL;
 }
 
 const char *pa_catalog_town_district(const pa_catalog_t *self, const char *town)
 {
     const s_town_t *t =
-        self->n_towns ? bsearch(town, self->towns, self->n_towns, sizeof *self->towns, s_cmp_code)
-                      : NULL;
+        s_lookup(&self->town_index, self->towns, self->n_towns, sizeof *self->towns, town);
     return t ? t->district : NULL;
 }
 
 const pa_indicator_t *pa_catalog_indicator(const pa_catalog_t *self, const char *code)
 {
-    return self->n_indicators ? bsearch(code, self->indicators, self->n_indicators,
-                                        sizeof *self->indicators, s_cmp_code)
-                              : NULL;
+    return s_lookup(&self->indicator_index, self->indicators, self->n_indicators,
+                    sizeof *self->indicators, code);
 }
 
 int pa_catalog_first_year(const pa_catalog_t *self)

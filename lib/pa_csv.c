@@ -233,8 +233,10 @@ static void s_row_field(pa_csv_t *self, const char *text, size_t len)
         return;
     s_col_t col = self->columns[pos];
     const char *name = s_col_names[col];
+    /* The quoted copy of the field is only for messages: made on failure,
+     * since this runs for every field of every row. */
     char quoted[S_QUOTE_SIZE];
-    pa_input_quote(quoted, sizeof quoted, text, len);
+#define S_QUOTED() (pa_input_quote(quoted, sizeof quoted, text, len), quoted)
     if (memchr(text, '\0', len)) {
         s_fail_at(self, PA_EINVAL, self->row_line, name, "contains a NUL byte");
         return;
@@ -264,7 +266,7 @@ static void s_row_field(pa_csv_t *self, const char *text, size_t len)
         if (s_short_copy(self, col, shortbuf, text, len) &&
             pa_period_type_parse(shortbuf, &row->period.type) != PA_OK)
             s_fail_at(self, PA_EINVAL, self->row_line, name,
-                      "'%s' is not one of day, week, month, quarter, year", quoted);
+                      "'%s' is not one of day, week, month, quarter, year", S_QUOTED());
         break;
     case S_COL_PERIOD_START:
         /* Alignment to the period type is the worker's judgement: keep the
@@ -276,7 +278,7 @@ static void s_row_field(pa_csv_t *self, const char *text, size_t len)
     case S_COL_REVISION:
         if (pa_input_parse_revision(text, len, &row->revision) != PA_OK)
             s_fail_at(self, PA_EINVAL, self->row_line, name, "'%s' is not a positive integer",
-                      quoted);
+                      S_QUOTED());
         break;
     case S_COL_COUNT:
     case S_COL_NUMERATOR:
@@ -285,13 +287,14 @@ static void s_row_field(pa_csv_t *self, const char *text, size_t len)
                       : col == S_COL_NUMERATOR ? &row->value.numerator
                                                : &row->value.denominator;
         if (pa_input_parse_number(text, len, dst) != PA_OK)
-            s_fail_at(self, PA_EINVAL, self->row_line, name, "'%s' is not a number", quoted);
+            s_fail_at(self, PA_EINVAL, self->row_line, name, "'%s' is not a number", S_QUOTED());
         break;
     }
     default:
         break;
     }
     row->has[col] = true;
+#undef S_QUOTED
 }
 
 /* ---------------------------------------------------------------- reports */

@@ -113,42 +113,55 @@ static void s_check_value(const pa_catalog_t *cat, const pa_report_t *r, size_t 
         s_check_ratio(v->numerator, v->denominator, i, pr);
 }
 
-/* Orders value indexes by (indicator, town) to find repeats in O(n log n). */
-static int s_cmp_value(const void *a, const void *b, void *arg)
+/* FNV-1a over both codes: the repeat check below runs for every value of
+ * every report, and sorting with strcmp was the worker's largest cost. */
+static uint64_t s_hash_pair(const char *a, const char *b)
 {
-    const pa_value_t *values = arg;
-    const pa_value_t *x = &values[*(const size_t *)a], *y = &values[*(const size_t *)b];
-    int c = strcmp(x->indicator, y->indicator);
-    if (c == 0)
-        c = strcmp(x->town, y->town);
-    if (c == 0)
-        c = *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-    return c;
+    uint64_t h = 1469598103934665603ULL;
+    for (; *a; a++)
+        h = (h ^ (unsigned char)*a) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL; /* separator: ("ab","c") differs from ("a","bc") */
+    for (; *b; b++)
+        h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+    return h;
 }
 
+/* Names every value whose (indicator, town) an earlier value already has
+ * (naming the nearest such value),
+ * with an open-addressing set of value indexes (O(n)). */
 static void s_check_duplicates(const pa_report_t *r, pa_problems_t *pr)
 {
     if (r->n_values < 2)
         return;
-    size_t *idx = malloc(r->n_values * sizeof *idx);
-    if (!idx) {
+    size_t cap = 4;
+    while (cap < r->n_values * 2)
+        cap *= 2;
+    size_t *slots = calloc(cap, sizeof *slots); /* value index + 1; 0 = empty */
+    if (!slots) {
         pa_problems_add(pr, PA_REASON_TOO_MANY_VALUES, "values",
                         "out of memory checking %zu values for repeats", r->n_values);
         return;
     }
-    for (size_t i = 0; i < r->n_values; i++)
-        idx[i] = i;
-    qsort_r(idx, r->n_values, sizeof *idx, s_cmp_value, r->values);
-    for (size_t k = 1; k < r->n_values; k++) {
-        const pa_value_t *a = &r->values[idx[k - 1]], *b = &r->values[idx[k]];
-        if (strcmp(a->indicator, b->indicator) == 0 && strcmp(a->town, b->town) == 0) {
-            char f[PA_PROBLEM_FIELD_SIZE];
-            snprintf(f, sizeof f, "values[%zu]", idx[k]);
-            pa_problems_add(pr, PA_REASON_DUPLICATE_VALUE, f, "%s for %s repeats values[%zu]",
-                            b->indicator, b->town[0] ? b->town : "the district", idx[k - 1]);
+    for (size_t i = 0; i < r->n_values; i++) {
+        const pa_value_t *v = &r->values[i];
+        size_t k = (size_t)s_hash_pair(v->indicator, v->town) & (cap - 1);
+        while (slots[k]) {
+            const pa_value_t *w = &r->values[slots[k] - 1];
+            if (strcmp(w->indicator, v->indicator) == 0 && strcmp(w->town, v->town) == 0)
+                break;
+            k = (k + 1) & (cap - 1);
         }
+        if (!slots[k]) {
+            slots[k] = i + 1;
+            continue;
+        }
+        char f[PA_PROBLEM_FIELD_SIZE];
+        snprintf(f, sizeof f, "values[%zu]", i);
+        pa_problems_add(pr, PA_REASON_DUPLICATE_VALUE, f, "%s for %s repeats values[%zu]",
+                        v->indicator, v->town[0] ? v->town : "the district", slots[k] - 1);
+        slots[k] = i + 1; /* a third repeat names the second: the nearest earlier one */
     }
-    free(idx);
+    free(slots);
 }
 
 void pa_validate_report(const pa_catalog_t *cat, const pa_report_t *r, int64_t now_ms,
