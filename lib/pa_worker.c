@@ -25,6 +25,7 @@
 #define PA_OVERSIZE_KEEP_BYTES 65536 /* head of an oversize frame kept in the quarantine */
 #define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
 #define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
+#define PA_AGGREGATE_QUIET_MS  250   /* aggregate only after this long without a submission */
 #define PA_AGGREGATE_DISTRICTS 2     /* districts per idle aggregation step */
 #define PA_AGGREGATE_CHECK_MS  1000  /* look at an empty aggregation queue this often */
 #define PA_AGGREGATE_RETRY_MS  5000  /* back off after a failed aggregation step */
@@ -528,10 +529,18 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
     int rc = PA_OK;
     int64_t summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
     int64_t aggregate_due = 0; /* at start: drain what earlier workers left queued */
+    int64_t last_busy = 0;     /* when a message or a flush last kept the worker busy */
     pa_log_info(self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
                 self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
     while (!*stop) {
-        long timeout = aggregate_due <= pa_clock_mono_ms() ? 0 : PA_IDLE_POLL_MS;
+        /* Aggregation waits for a quiet moment: during a flood of
+         * submissions it would only delay their receipts. */
+        int64_t now = pa_clock_mono_ms();
+        int64_t quiet_at = last_busy + PA_AGGREGATE_QUIET_MS;
+        int64_t next_aggregate = aggregate_due > quiet_at ? aggregate_due : quiet_at;
+        long timeout = next_aggregate <= now                    ? 0
+                       : next_aggregate - now < PA_IDLE_POLL_MS ? (long)(next_aggregate - now)
+                                                                : PA_IDLE_POLL_MS;
         if (self->n_pending) {
             int64_t left = self->oldest_ms + self->cfg->batch_wait_ms - pa_clock_mono_ms();
             timeout = left > 0 ? (long)left : 0;
@@ -556,9 +565,11 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
                                 pa_clock_mono_ms() - self->oldest_ms >= self->cfg->batch_wait_ms);
         if (due && (rc = s_flush(self, stop, err)) != PA_OK)
             break;
+        if (n > 0 || due)
+            last_busy = pa_clock_mono_ms();
         if (due)
-            aggregate_due = pa_clock_mono_ms(); /* the batch queued aggregation work */
-        else if (n == 0 && !self->n_pending && aggregate_due <= pa_clock_mono_ms())
+            aggregate_due = 0; /* the batch queued aggregation work */
+        else if (n == 0 && !self->n_pending && pa_clock_mono_ms() >= next_aggregate)
             aggregate_due = s_aggregate_step(self);
         if (pa_clock_mono_ms() >= summary_due) {
             s_log_summary(self, "running");
