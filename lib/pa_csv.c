@@ -116,18 +116,10 @@ static const char *s_field_name(pa_csv_t *self, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- fields */
 
-static void s_trim(const char **text, size_t *len)
-{
-    const char *s = *text;
-    size_t n = *len;
-    while (n > 0 && (*s == ' ' || *s == '\t')) {
-        s++;
-        n--;
-    }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    *text = s;
-    *len = n;
+while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    n--;
+*text = s;
+*len = n;
 }
 
 /* Copies a text field into dst, or fails naming the column when too long. */
@@ -398,7 +390,7 @@ static void s_on_field(void *data, size_t len, void *ctx)
     if (self->rc != PA_OK)
         return;
     const char *text = data ? data : "";
-    s_trim(&text, &len);
+    pa_input_trim(&text, &len);
     if (self->header_done)
         s_row_field(self, text, len);
     else

@@ -204,7 +204,7 @@ cleanup:
 
 /* ---------------------------------------------------------------- field helpers */
 
-static void s_trim(const char **text, size_t *len)
+void pa_input_trim(const char **text, size_t *len)
 {
     const char *s = *text;
     size_t n = *len;
@@ -223,7 +223,7 @@ int pa_input_parse_number(const char *text, size_t len, double *out)
     int rc = PA_EINVAL;
     char small[S_NUMBER_TEXT_SIZE];
     char *copy = small;
-    s_trim(&text, &len);
+    pa_input_trim(&text, &len);
     if (len == 0)
         goto cleanup;
     /* strtod needs a terminated string; the text is a slice of a parser's
@@ -255,7 +255,7 @@ cleanup:
 
 int pa_input_parse_revision(const char *text, size_t len, uint32_t *out)
 {
-    s_trim(&text, &len);
+    pa_input_trim(&text, &len);
     if (len == 0)
         return PA_EINVAL;
     uint64_t v = 0;

@@ -45,4 +45,7 @@ int pa_input_parse_revision(const char *text, size_t len, uint32_t *out);
  * bytes of text[0..len), ending in "..." when cut, always terminated. */
 void pa_input_quote(char *out, size_t size, const char *text, size_t len);
 
+/* Narrows text/len to the field without leading and trailing spaces and tabs. */
+void pa_input_trim(const char **text, size_t *len);
+
 #endif
