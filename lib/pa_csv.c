@@ -116,12 +116,6 @@ static const char *s_field_name(pa_csv_t *self, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- fields */
 
-while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-    n--;
-*text = s;
-*len = n;
-}
-
 /* Copies a text field into dst, or fails naming the column when too long. */
 static void s_copy_text(pa_csv_t *self, s_col_t col, char *dst, size_t size, const char *text,
                         size_t len)
