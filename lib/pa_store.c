@@ -622,8 +622,31 @@ cleanup:
     return rc;
 }
 
+/* Queues the quarantine INSERT of a refused frame on the pipeline. */
+static int s_send_frame(pa_store_t *self, const pa_frame_t *f, pa_err_t *err)
+{
+    char *reasons = NULL;
+    pa_problems_t pr = {0};
+    pa_problems_add(&pr, f->reason, "", "%s", f->message ? f->message : "");
+    int rc = s_reasons_json(&pr, &reasons, err);
+    if (rc == PA_OK) {
+        const char *params[PA_SQL_QUARANTINE_NPARAMS] = {
+            f->sender ? f->sender : "", self->worker, NULL, NULL, NULL, NULL, NULL, reasons, f->raw,
+        };
+        int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)f->raw_len};
+        int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
+        if (!PQsendQueryPrepared(self->conn, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS,
+                                 params, lengths, formats, 0))
+            rc = s_fail(self, NULL, "could not queue a frame's quarantine row", err);
+    }
+    free(reasons);
+    pa_problems_clear(&pr);
+    return rc;
+}
+
 /* Sends every item's statement on the pipeline, then reads them in order. */
-static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
+static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
+                      const pa_frame_t *frames, size_t n_frames, pa_err_t *err)
 {
     int rc = PA_OK;
     if (!PQenterPipelineMode(self->conn))
@@ -635,6 +658,8 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n, 
                                                         : s_send_put(self, subs[s], it, err);
         }
     }
+    for (size_t f = 0; rc == PA_OK && f < n_frames; f++)
+        rc = s_send_frame(self, &frames[f], err);
     if (rc == PA_OK && !PQpipelineSync(self->conn))
         rc = s_fail(self, NULL, "could not sync the pipeline", err);
     if (rc != PA_OK) {
@@ -654,6 +679,11 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n, 
                 it->status = PA_STATUS_REJECTED;
         }
     }
+    for (size_t f = 0; f < n_frames; f++) {
+        int r = s_read_result(self, NULL, false, rc == PA_OK ? err : NULL);
+        if (r != PA_OK && rc == PA_OK)
+            rc = r;
+    }
     PGresult *sync = PQgetResult(self->conn);
     if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC && rc == PA_OK)
         rc = s_fail(self, sync, "pipeline did not end with a sync", err);
@@ -663,7 +693,8 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n, 
     return rc;
 }
 
-int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
+int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
+                   const pa_frame_t *frames, size_t n_frames, pa_err_t *err)
 {
     int rc = PA_OK;
     size_t total = 0, k = 0;
@@ -679,7 +710,7 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_
 
     rc = s_exec_cmd(self, "BEGIN", err);
     if (rc == PA_OK)
-        rc = s_pipeline(self, subs, n, err);
+        rc = s_pipeline(self, subs, n, frames, n_frames, err);
     /* Reports put_report refused (stale, conflicts) are kept for inspection
      * too, in the same transaction; they are rare, so no pipeline. */
     k = 0;
@@ -712,32 +743,5 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_
         }
     }
     free(saved);
-    return rc;
-}
-
-int pa_store_quarantine_frame(pa_store_t *self, const char *sender, int reason, const char *message,
-                              const void *raw, size_t raw_len, pa_err_t *err)
-{
-    int rc = PA_OK;
-    char *reasons = NULL;
-    pa_problems_t pr = {0};
-    PGresult *res = NULL;
-    pa_problems_add(&pr, reason, "", "%s", message ? message : "");
-    rc = s_reasons_json(&pr, &reasons, err);
-    if (rc != PA_OK)
-        goto cleanup;
-    const char *params[PA_SQL_QUARANTINE_NPARAMS] = {
-        sender ? sender : "", self->worker, NULL, NULL, NULL, NULL, NULL, reasons, raw,
-    };
-    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)raw_len};
-    int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
-    res = PQexecPrepared(self->conn, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
-                         lengths, formats, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = s_fail(self, res, "could not quarantine a frame", err);
-cleanup:
-    PQclear(res);
-    free(reasons);
-    pa_problems_clear(&pr);
     return rc;
 }

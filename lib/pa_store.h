@@ -42,7 +42,18 @@ int pa_store_aggregate_pending(pa_store_t *self, int max_districts, int *keys, p
  * caller destroys). */
 int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err);
 
-/* Writes n judged submissions in one transaction. Items with problems are
+/* A whole frame the worker refused (undecodable, oversize, wrong version...),
+ * kept in the quarantine. Fields are borrowed. */
+typedef struct {
+    const char *sender; /* "" when the frame could not be read */
+    int reason;         /* PA_REASON_* */
+    const char *message;
+    const void *raw; /* what is kept of the frame (may be a head of it) */
+    size_t raw_len;
+} pa_frame_t;
+
+/* Writes n judged submissions and n_frames refused frames in one
+ * transaction (frames become quarantine rows). Either may be empty. Items with problems are
  * quarantined as REJECTED; the others go through put_report and end STORED,
  * DUPLICATE or REJECTED (stale revision, conflicts, with a problem added);
  * values of STORED items are copied. On success every item has a status and
@@ -50,16 +61,12 @@ int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err);
  * and problems are as they were before the call, and the code is PA_ERETRY
  * (connection or transient: try again), PA_EREJECT (a data error: write the
  * submissions one by one to isolate it) or PA_EFATAL. */
-int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err);
+int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
+                   const pa_frame_t *frames, size_t n_frames, pa_err_t *err);
 
 /* Quarantines one item in its own transaction (for a report the database
  * refused while being stored alone). */
 int pa_store_quarantine_item(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
                              pa_err_t *err);
-
-/* Keeps a frame that could not be judged as a submission (undecodable,
- * oversize, wrong version...) in the quarantine, in its own transaction. */
-int pa_store_quarantine_frame(pa_store_t *self, const char *sender, int reason, const char *message,
-                              const void *raw, size_t raw_len, pa_err_t *err);
 
 #endif

@@ -29,14 +29,23 @@
 #define PA_AGGREGATE_DISTRICTS 2     /* districts per idle aggregation step */
 #define PA_AGGREGATE_CHECK_MS  1000  /* look at an empty aggregation queue this often */
 #define PA_AGGREGATE_RETRY_MS  5000  /* back off after a failed aggregation step */
+#define PA_BATCH_MAX_BYTES     (64 * 1024 * 1024) /* flush a batch holding this many bytes */
 #define PA_HARD_MAX_BYTES      (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: beyond, libzmq drops the peer */
 
+/* One message awaiting the batch commit: a judged submission, or a frame
+ * refused whole whose quarantine row goes into the same transaction (one
+ * round trip per frame made a flood of garbage crawl). */
 typedef struct {
     unsigned char id[PA_ID_MAX];
     size_t id_len;
     unsigned char tag[PA_TAG_MAX];
     size_t tag_len;
-    pa_submission_t *sub; /* owned */
+    pa_submission_t *sub; /* owned; NULL for a refused frame */
+    int reason;           /* refused frame: PA_REASON_* */
+    char *message;        /* refused frame: owned */
+    uint8_t *raw;         /* refused frame: owned copy of what is kept */
+    size_t raw_len;
+    char sender[PA_SENDER_SIZE];
 } s_pending_t;
 
 struct pa_worker {
@@ -50,8 +59,9 @@ struct pa_worker {
     pa_catalog_t *cat;
     s_pending_t *pending;
     size_t n_pending, cap_pending;
-    size_t pending_reports;
-    int64_t oldest_ms; /* monotonic arrival of the oldest pending submission */
+    size_t pending_reports; /* reports, and refused frames, waiting for the batch */
+    size_t pending_bytes;   /* wire bytes held by the pending messages */
+    int64_t oldest_ms;      /* monotonic arrival of the oldest pending submission */
     /* Counters for the periodic and final summary lines. */
     uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches;
     uint64_t n_aggregated; /* district periods recomputed from the aggregation queue */
@@ -98,13 +108,22 @@ int pa_worker_rebuild(const pa_worker_config_t *cfg, long long *rows, pa_err_t *
     return rc;
 }
 
+static void s_pending_clear(s_pending_t *p)
+{
+    pa_submission_destroy(&p->sub);
+    free(p->message);
+    free(p->raw);
+    p->message = NULL;
+    p->raw = NULL;
+}
+
 void pa_worker_destroy(pa_worker_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     pa_worker_t *self = *self_p;
     for (size_t i = 0; i < self->n_pending; i++)
-        pa_submission_destroy(&self->pending[i].sub);
+        s_pending_clear(&self->pending[i]);
     free(self->pending);
     if (self->sock)
         zmq_close(self->sock);
@@ -204,55 +223,62 @@ static void s_reply_failure(pa_worker_t *self, const unsigned char *id, size_t i
     free(body);
 }
 
-/* Judges a whole frame as unusable: keep it for inspection, then answer. */
-static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id_len,
-                           const unsigned char *tag, size_t tag_len, const char *sender,
-                           const void *raw, size_t raw_len, int reason, const char *message)
-{
-    pa_err_t err;
-    int status = PA_STATUS_REJECTED;
-    self->n_frames_rejected++;
-    /* Debug only: a flood of garbage must not become a flood of log lines;
-     * the periodic summary counts them. */
-    pa_log_debug(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
-                 raw_len, message);
-    if (pa_store_quarantine_frame(self->store, sender, reason, message, raw, raw_len, &err) !=
-        PA_OK) {
-        pa_log_error(self->log, "error=%s could not quarantine a frame: %s", pa_err_name(err.code),
-                     err.msg);
-        if (err.code == PA_ERETRY) {
-            pa_store_reconnect(self->store, NULL);
-            status = PA_STATUS_RETRY_LATER;
-            reason = PA_REASON_STORE_UNAVAILABLE;
-            message = "the worker could not keep this submission: resend later";
-        }
-    }
-    s_reply_failure(self, id, id_len, tag, tag_len, status, reason, message);
-}
-
 /* ---------------------------------------------------------------- receive */
 
-static int s_add_pending(pa_worker_t *self, const zmq_msg_t *id, const zmq_msg_t *tag,
-                         pa_submission_t *sub)
+/* Appends a pending slot for the sender (id, tag); NULL when out of memory. */
+static s_pending_t *s_add_pending(pa_worker_t *self, const void *id, size_t id_len, const void *tag,
+                                  size_t tag_len, size_t bytes)
 {
     if (self->n_pending == self->cap_pending) {
         size_t cap = self->cap_pending ? self->cap_pending * 2 : 64;
         s_pending_t *grown = realloc(self->pending, cap * sizeof *grown);
         if (!grown)
-            return PA_ENOMEM;
+            return NULL;
         self->pending = grown;
         self->cap_pending = cap;
     }
     s_pending_t *p = &self->pending[self->n_pending++];
-    p->id_len = zmq_msg_size(id);
-    memcpy(p->id, zmq_msg_data((zmq_msg_t *)id), p->id_len);
-    p->tag_len = zmq_msg_size(tag);
-    memcpy(p->tag, zmq_msg_data((zmq_msg_t *)tag), p->tag_len);
-    p->sub = sub;
+    memset(p, 0, sizeof *p);
+    p->id_len = id_len;
+    memcpy(p->id, id, id_len);
+    p->tag_len = tag_len;
+    memcpy(p->tag, tag, tag_len);
     if (self->n_pending == 1)
         self->oldest_ms = pa_clock_mono_ms();
-    self->pending_reports += sub->n_items;
-    return PA_OK;
+    self->pending_bytes += bytes;
+    return p;
+}
+
+/* A whole frame is refused: it is kept in the quarantine with the next batch
+ * and answered after that commits, like any submission. */
+static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id_len,
+                           const unsigned char *tag, size_t tag_len, const char *sender,
+                           const void *raw, size_t raw_len, int reason, const char *message)
+{
+    self->n_frames_rejected++;
+    /* Debug only: a flood of garbage must not become a flood of log lines;
+     * the periodic summary counts them. */
+    pa_log_debug(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
+                 raw_len, message);
+    s_pending_t *p = s_add_pending(self, id, id_len, tag, tag_len, raw_len);
+    if (p) {
+        p->reason = reason;
+        p->message = strdup(message);
+        p->raw = malloc(raw_len ? raw_len : 1);
+        snprintf(p->sender, sizeof p->sender, "%s", sender ? sender : "");
+        if (p->raw)
+            memcpy(p->raw, raw, raw_len);
+        p->raw_len = raw_len;
+        if (p->message && p->raw) {
+            self->pending_reports++;
+            return;
+        }
+        s_pending_clear(p);
+        self->n_pending--;
+        self->pending_bytes -= raw_len;
+    }
+    s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
+                    PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
 }
 
 /* Handles one complete message: frames[0] is the routing id. */
@@ -317,7 +343,11 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     for (size_t i = 0; i < sub->n_items; i++)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
-    if (s_add_pending(self, &frames[0], &frames[2], sub) != PA_OK) {
+    s_pending_t *p = s_add_pending(self, id, id_len, tag, tag_len, len);
+    if (p) {
+        p->sub = sub;
+        self->pending_reports += sub->n_items;
+    } else {
         s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
                         PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
         pa_submission_destroy(&sub);
@@ -411,7 +441,7 @@ static void s_isolate(pa_worker_t *self, pa_submission_t *sub)
         one.items = &sub->items[i];
         one.n_items = 1;
         pa_err_t err;
-        int rc = pa_store_write(self->store, &onep, 1, &err);
+        int rc = pa_store_write(self->store, &onep, 1, NULL, 0, &err);
         if (rc == PA_OK)
             continue;
         pa_item_t *it = &sub->items[i];
@@ -433,15 +463,25 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     if (!self->n_pending)
         return PA_OK;
     pa_submission_t **subs = malloc(self->n_pending * sizeof *subs);
-    if (!subs)
+    pa_frame_t *frames = malloc(self->n_pending * sizeof *frames);
+    if (!subs || !frames) {
+        free(subs);
+        free(frames);
         return pa_err_set(err, PA_ENOMEM, "out of memory flushing a batch");
-    for (size_t i = 0; i < self->n_pending; i++)
-        subs[i] = self->pending[i].sub;
+    }
+    size_t n_subs = 0, n_frames = 0;
+    for (size_t i = 0; i < self->n_pending; i++) {
+        const s_pending_t *p = &self->pending[i];
+        if (p->sub)
+            subs[n_subs++] = p->sub;
+        else
+            frames[n_frames++] = (pa_frame_t){p->sender, p->reason, p->message, p->raw, p->raw_len};
+    }
     int backoff_ms = 50, rc;
     int64_t started_ms = pa_clock_mono_ms();
     pa_err_t werr;
     for (;;) {
-        rc = pa_store_write(self->store, subs, self->n_pending, &werr);
+        rc = pa_store_write(self->store, subs, n_subs, frames, n_frames, &werr);
         if (rc != PA_ERETRY || *stop)
             break;
         pa_log_warn(self->log, "sqlstate=%s retry_in_ms=%d could not store a batch: %s",
@@ -456,22 +496,32 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     if (rc == PA_EREJECT) {
         pa_log_warn(self->log, "sqlstate=%s isolating the report the database refused: %s",
                     werr.sqlstate, werr.msg);
-        for (size_t i = 0; i < self->n_pending; i++)
+        for (size_t i = 0; i < n_subs; i++)
             s_isolate(self, subs[i]);
+        pa_err_t ferr;
+        if (n_frames && pa_store_write(self->store, NULL, 0, frames, n_frames, &ferr) != PA_OK)
+            pa_log_error(self->log, "frames=%zu could not quarantine refused frames: %s", n_frames,
+                         ferr.msg);
         rc = PA_OK;
     }
     if (rc == PA_OK) {
         self->n_batches++;
         uint64_t before = self->n_stored + self->n_duplicate + self->n_rejected;
-        for (size_t i = 0; i < self->n_pending; i++)
-            s_reply_pending(self, &self->pending[i]);
+        for (size_t i = 0; i < self->n_pending; i++) {
+            s_pending_t *p = &self->pending[i];
+            if (p->sub)
+                s_reply_pending(self, p);
+            else
+                s_reply_failure(self, p->id, p->id_len, p->tag, p->tag_len, PA_STATUS_REJECTED,
+                                p->reason, p->message);
+        }
         pa_log_info(
             self->log,
-            "batch=%llu submissions=%zu reports=%llu store_ms=%lld committed and "
-            "acknowledged",
-            (unsigned long long)self->n_batches, self->n_pending,
+            "batch=%llu submissions=%zu reports=%llu refused_frames=%zu store_ms=%lld committed "
+            "and acknowledged",
+            (unsigned long long)self->n_batches, n_subs,
             (unsigned long long)(self->n_stored + self->n_duplicate + self->n_rejected - before),
-            (long long)(pa_clock_mono_ms() - started_ms));
+            n_frames, (long long)(pa_clock_mono_ms() - started_ms));
     } else {
         /* Stopped while PostgreSQL was away, or a fatal error: nothing of this
          * batch is stored, so tell every producer to resend. */
@@ -484,10 +534,12 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
             pa_err_set(err, rc, "%s", werr.msg);
     }
     for (size_t i = 0; i < self->n_pending; i++)
-        pa_submission_destroy(&self->pending[i].sub);
+        s_pending_clear(&self->pending[i]);
     self->n_pending = 0;
     self->pending_reports = 0;
+    self->pending_bytes = 0;
     free(subs);
+    free(frames);
     return rc == PA_ERETRY ? PA_OK : rc;
 }
 
@@ -557,11 +609,12 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
          * messages, for a flood of rejected frames), so that neither the
          * flush nor the stop check starves. */
         for (int i = 0; i < 1000 && self->pending_reports < (size_t)self->cfg->batch_reports &&
-                        s_recv_one(self);
+                        self->pending_bytes < PA_BATCH_MAX_BYTES && s_recv_one(self);
              i++)
             ;
         bool due =
             self->n_pending && (self->pending_reports >= (size_t)self->cfg->batch_reports ||
+                                self->pending_bytes >= PA_BATCH_MAX_BYTES ||
                                 pa_clock_mono_ms() - self->oldest_ms >= self->cfg->batch_wait_ms);
         if (due && (rc = s_flush(self, stop, err)) != PA_OK)
             break;
