@@ -407,6 +407,11 @@ static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, s_summary_t 
     for (int i = 0; !f && i < self->cfg->window; i++)
         if (!self->flights[i].used)
             f = &self->flights[i];
+    if (!f) { /* cannot happen: n_flights < window means a slot is free */
+        free(body);
+        free(reports);
+        return pa_err_set(err, PA_EFATAL, "no free slot in the window");
+    }
     f->body = body;
     f->len = len;
     f->reports = reports;

@@ -293,7 +293,7 @@ static int s_load_targets(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
     static const char *const names[] = {"id",        "indicator_code", "rule",
                                         "threshold", "level",          "quote_zh",
                                         "name_zh",   "name_en",        "kind"};
-    int c[9];
+    int c[9] = {0};
     PGresult *res = NULL;
     int rc = s_exec(conn, PA_SQL_SC_TARGETS, 0, NULL, "pingan.target", &res, err);
     if (rc == PA_OK)
@@ -313,7 +313,7 @@ static int s_load_targets(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
 static int s_load_districts(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
 {
     static const char *const names[] = {"code", "name_zh", "name_en"};
-    int c[3];
+    int c[3] = {0};
     const char *params[PA_SQL_SC_DISTRICTS_NPARAMS] = {self->district};
     PGresult *res = NULL;
     int rc = s_exec(conn, PA_SQL_SC_DISTRICTS, PA_SQL_SC_DISTRICTS_NPARAMS, params,
@@ -339,7 +339,7 @@ static int s_load_rows(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
         "status",     "actual",         "reference",  "threshold", "margin",
         "ytd_actual", "ytd_reference",  "projection",
     };
-    int c[13];
+    int c[13] = {0};
     char start[PA_DATE_SIZE];
     pa_date_format(self->period.start, start);
     const char *params[PA_SQL_SC_ROWS_NPARAMS] = {pa_period_type_name(self->period.type), start,
@@ -366,7 +366,7 @@ static int s_load_rows(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
 static int s_load_trend(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
 {
     static const char *const names[] = {"indicator_code", "period_start", "value"};
-    int c[3];
+    int c[3] = {0};
     int year, month, day;
     pa_date_to_ymd(self->period.start, &year, &month, &day);
     char from[PA_DATE_SIZE], to[PA_DATE_SIZE];
@@ -1076,7 +1076,7 @@ static void s_html_cards(const pa_scorecard_t *self, FILE *out, const char *area
 static void s_html_heatmap(const pa_scorecard_t *self, FILE *out)
 {
     const int label_w = 200, head_h = 160, cell_w = 72, cell_h = 22, gap = 2, legend_h = 56;
-    int ncols = (int)self->ntargets, nrows = (int)self->ndistricts;
+    int ncols = (int)self->ntargets, nrows = self->districts ? (int)self->ndistricts : 0;
     int width = label_w + ncols * cell_w + 24;
     int height = head_h + nrows * cell_h + legend_h;
     fprintf(out,
@@ -1273,7 +1273,7 @@ static void s_html_trend(const pa_scorecard_t *self, FILE *out, const char *code
     }
     if (!isfinite(lo)) {
         lo = 0;
-        hi = ratio ? 1 : 1;
+        hi = 1;
     }
     if (ratio) {
         hi = hi <= 1.0 ? 1.0 : hi;

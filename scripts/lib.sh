@@ -3,7 +3,7 @@
 
 PINGAN_PACKAGES="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
   libzmq3-dev libpq-dev libcsv-dev libyajl-dev uuid-dev libcriterion-dev postgresql
-  postgresql-client docker-compose valgrind clang-format chromium fonts-wqy-microhei clang-14 libclang-rt-14-dev"
+  postgresql-client docker-compose valgrind clang-format clang-tidy chromium fonts-wqy-microhei clang-14 libclang-rt-14-dev"
 
 pa_sudo() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -35,6 +35,11 @@ echo "== docker-compose.yml"
 (cd "$PINGAN_ROOT" && docker-compose -f docker-compose.yml config -q)
 echo "docker-compose config: ok"
 
+echo "== clang-tidy (.clang-tidy)"
+(cd "$PINGAN_ROOT" && clang-tidy -p "$build" --quiet --extra-arg=-Wno-unknown-warning-option \
+  lib/*.c producers/*.c workers/*.c tools/*.c)
+echo "clang-tidy: ok"
+
 echo "== clang-format"
 (cd "$PINGAN_ROOT" && git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror)
 echo "clang-format: ok"

@@ -128,7 +128,8 @@ int main(int argc, char **argv)
     pa_log_t log = {(pa_log_level_t)level, "report"};
     /* Never log the DSN: it may hold a password. */
     pa_log_info(&log, "period=%s district=%s format=%s html=%s starting", cfg.period,
-                *cfg.district ? cfg.district : "all", cfg.format, *cfg.html ? cfg.html : "none");
+                cfg.district && *cfg.district ? cfg.district : "all", cfg.format,
+                cfg.html && *cfg.html ? cfg.html : "none");
 
     int status = 0;
     pa_scorecard_t *sc = pa_scorecard_new(&period, cfg.district, &err);
