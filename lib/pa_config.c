@@ -1,6 +1,8 @@
 /* pa_config.c - fills a config struct from an option table. */
 #include "pa_config.h"
 
+#include "pa_log.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -113,4 +115,38 @@ void pa_config_help(const pa_opt_t *opts, FILE *out)
     }
     fprintf(out, "  %-28s %s\n  %-28s %s\n", "--help", "show this help and exit", "--version",
             "show the version and exit");
+}
+
+int pa_config_cli(const pa_cli_t *cli, const pa_opt_t *opts, void *cfg, int argc, char **argv,
+                  int *first_arg, int *level)
+{
+    pa_err_t err;
+    int help = 0, version = 0;
+    if (pa_config_parse(opts, cfg, argc, argv, first_arg, &help, &version, &err) != PA_OK) {
+        fprintf(stderr, "%s: %s\n", cli->prog, err.msg);
+        return 2;
+    }
+    if (help) {
+        printf("%s\n", cli->usage);
+        pa_config_help(opts, stdout);
+        if (cli->epilogue)
+            printf("\n%s\n", cli->epilogue);
+        return 0;
+    }
+    if (version) {
+        printf("%s %s\n", cli->prog, PINGAN_VERSION);
+        return 0;
+    }
+    if (!cli->positional && *first_arg < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", cli->prog, argv[*first_arg]);
+        return 2;
+    }
+    const char *name = *(const char **)((const char *)cfg + cli->log_level_offset);
+    *level = pa_log_level_parse(name);
+    if (*level < 0) {
+        fprintf(stderr, "%s: --log-level: '%s' is not error, warn, info or debug\n", cli->prog,
+                name ? name : "");
+        return 2;
+    }
+    return -1;
 }

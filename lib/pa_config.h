@@ -6,6 +6,7 @@
 #ifndef PA_CONFIG_H
 #define PA_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -34,5 +35,22 @@ int pa_config_parse(const pa_opt_t *opts, void *cfg, int argc, char **argv, int 
 
 /* Prints usage lines for every option, with env names and defaults. */
 void pa_config_help(const pa_opt_t *opts, FILE *out);
+
+/* What a program's command line looks like, for pa_config_cli. */
+typedef struct {
+    const char *prog;        /* "pingan-worker", prefixes every message */
+    const char *usage;       /* printed by --help before the options */
+    const char *epilogue;    /* printed by --help after them, or NULL */
+    bool positional;         /* whether arguments after the flags are allowed */
+    size_t log_level_offset; /* offsetof the config's `const char *log_level` */
+} pa_cli_t;
+
+/* The start-up every program shares: fills cfg from opts and argv, handles
+ * --help and --version, refuses stray arguments and parses the log level
+ * into *level. Returns -1 to go on (positional arguments then start at
+ * argv[*first_arg]), or the exit status to end with: 0 after --help or
+ * --version, 2 after a usage error, already printed as "prog: message". */
+int pa_config_cli(const pa_cli_t *cli, const pa_opt_t *opts, void *cfg, int argc, char **argv,
+                  int *first_arg, int *level);
 
 #endif

@@ -51,28 +51,16 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     pa_err_t err;
     pa_err_clear(&err);
-    int first = 0, help = 0, version = 0;
-    if (pa_config_parse(s_opts, &cfg, argc, argv, &first, &help, &version, &err) != PA_OK) {
-        fprintf(stderr, "pingan-produce: %s\n", err.msg);
-        return 2;
-    }
-    if (help) {
-        printf("usage: pingan-produce [OPTIONS] FILE... (FILE may be - for stdin)\n"
-               "Sends district report files (CSV or JSON) to pingan workers.\n\n");
-        pa_config_help(s_opts, stdout);
-        printf("\nexit status: 0 all stored, 1 some rejected, 2 usage, I/O or delivery error\n");
-        return 0;
-    }
-    if (version) {
-        printf("pingan-produce %s\n", PINGAN_VERSION);
-        return 0;
-    }
-    int level = pa_log_level_parse(cfg.log_level);
-    if (level < 0) {
-        fprintf(stderr, "pingan-produce: --log-level: '%s' is not error, warn, info or debug\n",
-                cfg.log_level);
-        return 2;
-    }
+    static const pa_cli_t cli = {
+        "pingan-produce",
+        "usage: pingan-produce [OPTIONS] FILE... (FILE may be - for stdin)\n"
+        "Sends district report files (CSV or JSON) to pingan workers.\n",
+        "exit status: 0 all stored, 1 some rejected, 2 usage, I/O or delivery error", true,
+        offsetof(pa_producer_config_t, log_level)};
+    int first = 0, level = 0;
+    int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
+    if (done >= 0)
+        return done;
     if (first >= argc) {
         fprintf(stderr, "pingan-produce: no input file (see --help)\n");
         return 2;

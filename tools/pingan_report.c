@@ -74,32 +74,16 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     pa_err_t err;
     pa_err_clear(&err);
-    int first = 0, help = 0, version = 0;
-    if (pa_config_parse(s_opts, &cfg, argc, argv, &first, &help, &version, &err) != PA_OK) {
-        fprintf(stderr, "pingan-report: %s\n", err.msg);
-        return 2;
-    }
-    if (help) {
-        printf("usage: pingan-report --period PERIOD [OPTIONS]\n"
-               "Prints the 2024 target scorecard of a period from PostgreSQL, and writes it\n"
-               "as an HTML page with a district x target heat map and trend lines.\n\n");
-        pa_config_help(s_opts, stdout);
-        return 0;
-    }
-    if (version) {
-        printf("pingan-report %s\n", PINGAN_VERSION);
-        return 0;
-    }
-    if (first < argc) {
-        fprintf(stderr, "pingan-report: unexpected argument '%s'\n", argv[first]);
-        return 2;
-    }
-    int level = pa_log_level_parse(cfg.log_level);
-    if (level < 0) {
-        fprintf(stderr, "pingan-report: --log-level: '%s' is not error, warn, info or debug\n",
-                cfg.log_level);
-        return 2;
-    }
+    static const pa_cli_t cli = {
+        "pingan-report",
+        "usage: pingan-report --period PERIOD [OPTIONS]\n"
+        "Prints the 2024 target scorecard of a period from PostgreSQL, and writes it\n"
+        "as an HTML page with a district x target heat map and trend lines.\n",
+        NULL, false, offsetof(s_config_t, log_level)};
+    int first = 0, level = 0;
+    int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
+    if (done >= 0)
+        return done;
     if (!cfg.period || !*cfg.period) {
         fprintf(stderr, "pingan-report: --period is required (e.g. 2024, 2024-Q1, 2024-03)\n");
         return 2;

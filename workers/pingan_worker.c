@@ -50,31 +50,15 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     pa_err_t err;
     pa_err_clear(&err);
-    int first = 0, help = 0, version = 0;
-    if (pa_config_parse(s_opts, &cfg, argc, argv, &first, &help, &version, &err) != PA_OK) {
-        fprintf(stderr, "pingan-worker: %s\n", err.msg);
-        return 2;
-    }
-    if (help) {
-        printf("usage: pingan-worker [OPTIONS]\n"
-               "Receives pingan submissions over ZeroMQ and stores them in PostgreSQL.\n\n");
-        pa_config_help(s_opts, stdout);
-        return 0;
-    }
-    if (version) {
-        printf("pingan-worker %s\n", PINGAN_VERSION);
-        return 0;
-    }
-    if (first < argc) {
-        fprintf(stderr, "pingan-worker: unexpected argument '%s'\n", argv[first]);
-        return 2;
-    }
-    int level = pa_log_level_parse(cfg.log_level);
-    if (level < 0) {
-        fprintf(stderr, "pingan-worker: --log-level: '%s' is not error, warn, info or debug\n",
-                cfg.log_level);
-        return 2;
-    }
+    static const pa_cli_t cli = {
+        "pingan-worker",
+        "usage: pingan-worker [OPTIONS]\n"
+        "Receives pingan submissions over ZeroMQ and stores them in PostgreSQL.\n",
+        NULL, false, offsetof(pa_worker_config_t, log_level)};
+    int first = 0, level = 0;
+    int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
+    if (done >= 0)
+        return done;
     if (pa_worker_config_validate(&cfg, &err) != PA_OK) {
         fprintf(stderr, "pingan-worker: %s\n", err.msg);
         return 2;
