@@ -232,9 +232,11 @@ Test(pipeline, two_workers_share_one_producer)
     snprintf(both, sizeof both, "%s,%s", ep1, ep2);
     pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
     pa_testenv_src("examples/2024-03.json", json, sizeof json);
-    int status = s_produce(pa_testenv_tmp("p3.out", out, sizeof out),
-                           pa_testenv_tmp("p3.err", err, sizeof err),
-                           (char *[]){"--connect", both, "--batch-reports", "1", csv, json, NULL});
+    int status = s_produce(
+        pa_testenv_tmp("p3.out", out, sizeof out), pa_testenv_tmp("p3.err", err, sizeof err),
+        /* One submission in flight at a time: the second worker's
+         * connection is up long before the last of them. */
+        (char *[]){"--connect", both, "--batch-reports", "1", "--window", "1", csv, json, NULL});
     char *text = pa_testenv_slurp(out);
     cr_assert_eq(status, 0, "%s", text);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(DISTINCT worker) FROM pingan.report"), 2,
