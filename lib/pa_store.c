@@ -645,18 +645,55 @@ static int s_send_frame(pa_store_t *self, const pa_frame_t *f, pa_err_t *err)
 }
 
 /* Sends every item's statement on the pipeline, then reads them in order. */
+/* An item with the submission it belongs to, in the order it is stored. */
+typedef struct {
+    pa_item_t *it;
+    const pa_submission_t *sub;
+    size_t seq; /* arrival order: keeps revisions of one key in the order sent */
+} s_step_t;
+
+/* Orders put_report calls by (district, period type, period start): each
+ * takes that key's advisory lock until commit, and two workers taking the
+ * same locks in different orders would deadlock (40P01). */
+static int s_cmp_step(const void *a, const void *b)
+{
+    const pa_report_t *x = ((const s_step_t *)a)->it->report;
+    const pa_report_t *y = ((const s_step_t *)b)->it->report;
+    int c = strcmp(x->district, y->district);
+    if (c == 0)
+        c = (int)x->period.type - (int)y->period.type;
+    if (c == 0)
+        c = x->period.start < y->period.start ? -1 : x->period.start > y->period.start;
+    if (c == 0)
+        c = (((const s_step_t *)a)->seq > ((const s_step_t *)b)->seq) -
+            (((const s_step_t *)a)->seq < ((const s_step_t *)b)->seq);
+    return c;
+}
+
 static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
                       const pa_frame_t *frames, size_t n_frames, pa_err_t *err)
 {
     int rc = PA_OK;
-    if (!PQenterPipelineMode(self->conn))
-        return s_fail(self, NULL, "could not enter pipeline mode", err);
-    for (size_t s = 0; rc == PA_OK && s < n; s++) {
-        for (size_t i = 0; rc == PA_OK && i < subs[s]->n_items; i++) {
-            pa_item_t *it = &subs[s]->items[i];
-            rc = it->problems.n || it->problems.dropped ? s_send_quarantine(self, subs[s], it, err)
-                                                        : s_send_put(self, subs[s], it, err);
+    size_t total = 0, k = 0;
+    for (size_t s = 0; s < n; s++)
+        total += subs[s]->n_items;
+    s_step_t *steps = malloc((total ? total : 1) * sizeof *steps);
+    if (!steps)
+        return pa_err_set(err, PA_ENOMEM, "out of memory ordering a batch");
+    for (size_t s = 0; s < n; s++)
+        for (size_t i = 0; i < subs[s]->n_items; i++) {
+            steps[k] = (s_step_t){&subs[s]->items[i], subs[s], k};
+            k++;
         }
+    qsort(steps, total, sizeof *steps, s_cmp_step);
+    if (!PQenterPipelineMode(self->conn)) {
+        free(steps);
+        return s_fail(self, NULL, "could not enter pipeline mode", err);
+    }
+    for (size_t j = 0; rc == PA_OK && j < total; j++) {
+        pa_item_t *it = steps[j].it;
+        rc = it->problems.n || it->problems.dropped ? s_send_quarantine(self, steps[j].sub, it, err)
+                                                    : s_send_put(self, steps[j].sub, it, err);
     }
     for (size_t f = 0; rc == PA_OK && f < n_frames; f++)
         rc = s_send_frame(self, &frames[f], err);
@@ -666,18 +703,17 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
         /* Nothing was synced: leave pipeline mode by dropping the connection's
          * state; the caller rolls back or reconnects. */
         PQexitPipelineMode(self->conn);
+        free(steps);
         return rc;
     }
-    for (size_t s = 0; s < n; s++) {
-        for (size_t i = 0; i < subs[s]->n_items; i++) {
-            pa_item_t *it = &subs[s]->items[i];
-            bool is_put = !(it->problems.n || it->problems.dropped);
-            int r = s_read_result(self, it, is_put, rc == PA_OK ? err : NULL);
-            if (r != PA_OK && rc == PA_OK)
-                rc = r; /* keep reading: the rest report PIPELINE_ABORTED */
-            if (!is_put)
-                it->status = PA_STATUS_REJECTED;
-        }
+    for (size_t j = 0; j < total; j++) {
+        pa_item_t *it = steps[j].it;
+        bool is_put = !(it->problems.n || it->problems.dropped);
+        int r = s_read_result(self, it, is_put, rc == PA_OK ? err : NULL);
+        if (r != PA_OK && rc == PA_OK)
+            rc = r; /* keep reading: the rest report PIPELINE_ABORTED */
+        if (!is_put)
+            it->status = PA_STATUS_REJECTED;
     }
     for (size_t f = 0; f < n_frames; f++) {
         int r = s_read_result(self, NULL, false, rc == PA_OK ? err : NULL);
@@ -690,6 +726,7 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     PQclear(sync);
     if (!PQexitPipelineMode(self->conn) && rc == PA_OK)
         rc = s_fail(self, NULL, "could not leave pipeline mode", err);
+    free(steps);
     return rc;
 }
 
