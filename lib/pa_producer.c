@@ -19,6 +19,8 @@
 #include "pa_problem.h"
 #include "pa_report.h"
 
+#define PA_CONNECT_WAIT_MS 1000 /* longest wait for every worker before the first send */
+
 typedef struct {
     char report_id[PA_REPORT_ID_SIZE];
     char district[PA_DISTRICT_SIZE];
@@ -102,6 +104,41 @@ void pa_producer_destroy(pa_producer_t **self_p)
     *self_p = NULL;
 }
 
+/* Waits up to wait_ms for the handshake with every endpoint, so that the
+ * first window spreads over all workers instead of going to whichever
+ * connected first (IMMEDIATE only queues to connected peers). A worker that
+ * is down only delays the start by wait_ms. */
+static void s_await_workers(void *monitor, int endpoints, int wait_ms)
+{
+    int ready = 0;
+    int64_t deadline = pa_clock_mono_ms() + wait_ms;
+    while (ready < endpoints) {
+        int64_t left = deadline - pa_clock_mono_ms();
+        zmq_pollitem_t item = {monitor, 0, ZMQ_POLLIN, 0};
+        if (left <= 0 || zmq_poll(&item, 1, (long)left) <= 0)
+            return;
+        /* An event is two frames: 6 bytes (event, value), then the address. */
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, monitor, 0) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        uint16_t event = 0;
+        if (zmq_msg_size(&msg) >= sizeof event)
+            memcpy(&event, zmq_msg_data(&msg), sizeof event);
+        bool more = zmq_msg_more(&msg);
+        zmq_msg_close(&msg);
+        if (more) {
+            zmq_msg_init(&msg);
+            zmq_msg_recv(&msg, monitor, 0);
+            zmq_msg_close(&msg);
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            ready++;
+    }
+}
+
 static int s_connect(pa_producer_t *self, pa_err_t *err)
 {
     int one = 1, zero = 0, timeout = self->cfg->timeout_ms;
@@ -114,14 +151,30 @@ static int s_connect(pa_producer_t *self, pa_err_t *err)
         zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout) != 0)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
+    char monitor_ep[64];
+    snprintf(monitor_ep, sizeof monitor_ep, "inproc://pa-producer-monitor-%p", (void *)self);
+    void *monitor = NULL;
+    if (zmq_socket_monitor(self->sock, monitor_ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0 &&
+        (monitor = zmq_socket(self->ctx, ZMQ_PAIR)) != NULL &&
+        zmq_connect(monitor, monitor_ep) != 0) {
+        zmq_close(monitor);
+        monitor = NULL; /* no monitor: start without waiting */
+    }
+    int rc = PA_OK, endpoints = 0;
     char list[1024];
     snprintf(list, sizeof list, "%s", self->cfg->connect);
     char *save = NULL;
-    for (char *ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save))
+    for (char *ep = strtok_r(list, ",", &save); rc == PA_OK && ep;
+         ep = strtok_r(NULL, ",", &save), endpoints++)
         if (zmq_connect(self->sock, ep) != 0)
-            return pa_err_set(err, PA_EINVAL, "could not connect to %s: %s", ep,
-                              zmq_strerror(zmq_errno()));
-    return PA_OK;
+            rc = pa_err_set(err, PA_EINVAL, "could not connect to %s: %s", ep,
+                            zmq_strerror(zmq_errno()));
+    if (rc == PA_OK && monitor && endpoints > 1)
+        s_await_workers(monitor, endpoints, PA_CONNECT_WAIT_MS);
+    zmq_socket_monitor(self->sock, NULL, 0);
+    if (monitor)
+        zmq_close(monitor);
+    return rc;
 }
 
 pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *log, FILE *out,
