@@ -163,8 +163,15 @@ char *pa_testenv_endpoint(char *buf, size_t size)
 pid_t pa_testenv_spawn(char *const argv[], const char *dbname, const char *out_path,
                        const char *err_path)
 {
+    return pa_testenv_spawn_stdin(argv, dbname, "/dev/null", out_path, err_path);
+}
+
+pid_t pa_testenv_spawn_stdin(char *const argv[], const char *dbname, const char *in_path,
+                             const char *out_path, const char *err_path)
+{
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, in_path, O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, err_path ? err_path : "/dev/null",

@@ -42,6 +42,9 @@ char *pa_testenv_endpoint(char *buf, size_t size);
  * stderr go to files (NULL = /dev/null). */
 pid_t pa_testenv_spawn(char *const argv[], const char *dbname, const char *out_path,
                        const char *err_path);
+/* The same, with standard input read from in_path. */
+pid_t pa_testenv_spawn_stdin(char *const argv[], const char *dbname, const char *in_path,
+                             const char *out_path, const char *err_path);
 /* Waits for pid up to timeout_ms; returns its exit status, or -1 on timeout
  * (the process is then killed), or 128+signal. */
 int pa_testenv_wait(pid_t pid, int timeout_ms);

@@ -161,7 +161,7 @@ Test(pipeline, example_month_lands_row_by_row_and_retry_stores_nothing_twice)
     pa_testenv_stop_worker(w);
 }
 
-Test(pipeline, stdin_and_rejections_exit_one_and_land_in_quarantine)
+Test(pipeline, rejections_exit_one_and_land_in_quarantine)
 {
     char ep[64], werr[512], out[512], err[512], bad[512], errs[512];
     pa_testenv_endpoint(ep, sizeof ep);
@@ -218,6 +218,40 @@ Test(pipeline, stdin_and_rejections_exit_one_and_land_in_quarantine)
                                        "'500103'"),
                  0, "nothing of a broken file is sent");
     free(etext);
+    pa_testenv_stop_worker(w);
+}
+
+Test(pipeline, standard_input_and_dry_run)
+{
+    char ep[64], werr[512], out[512], err[512], csv[512], bin[512];
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w7.err", werr, sizeof werr), NULL);
+    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
+    pa_testenv_bin("pingan-produce", bin, sizeof bin);
+
+    /* --dry-run checks the file and sends nothing. */
+    char *dry[] = {bin, "--connect", ep, "--dry-run", csv, NULL};
+    pid_t p = pa_testenv_spawn(dry, NULL, pa_testenv_tmp("p7.out", out, sizeof out),
+                               pa_testenv_tmp("p7.err", err, sizeof err));
+    cr_assert_eq(pa_testenv_wait(p, 60000), 0);
+    char *text = pa_testenv_slurp(out);
+    cr_assert(strstr(text, ": ok"), "%s", text);
+    free(text);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0);
+
+    /* "-" reads standard input (the format must then be named). */
+    char *from_stdin[] = {bin, "--connect", ep, "--format", "csv", "-", NULL};
+    p = pa_testenv_spawn_stdin(from_stdin, NULL, csv, out, err);
+    cr_assert_eq(pa_testenv_wait(p, 60000), 0);
+    text = pa_testenv_slurp(out);
+    cr_assert_eq(s_count_lines(text, "stored "), 4, "%s", text);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 4);
+    free(text);
+
+    /* Without --format, stdin is a usage error (exit 2), not a guess. */
+    char *no_format[] = {bin, "--connect", ep, "-", NULL};
+    p = pa_testenv_spawn_stdin(no_format, NULL, csv, out, err);
+    cr_assert_eq(pa_testenv_wait(p, 60000), 2);
     pa_testenv_stop_worker(w);
 }
 
