@@ -295,9 +295,13 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
             msg, sizeof msg,
             "expected 3 frames (empty delimiter, tag of at most %d bytes, submission), got %zu",
             PA_TAG_MAX, n - 1);
+        /* The last frame is kept, but only its head: no size limit applies
+         * to a message that is not a submission. */
+        size_t last = zmq_msg_size(&frames[n - 1]);
         s_reject_frame(self, id, id_len, tagged ? zmq_msg_data(&frames[2]) : no_tag,
                        tagged ? zmq_msg_size(&frames[2]) : 0, "", zmq_msg_data(&frames[n - 1]),
-                       zmq_msg_size(&frames[n - 1]), PA_REASON_BAD_FRAMING, msg);
+                       last < PA_OVERSIZE_KEEP_BYTES ? last : PA_OVERSIZE_KEEP_BYTES,
+                       PA_REASON_BAD_FRAMING, msg);
         return;
     }
     const unsigned char *tag = zmq_msg_data(&frames[2]);
