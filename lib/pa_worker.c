@@ -135,11 +135,6 @@ void pa_worker_destroy(pa_worker_t **self_p)
     *self_p = NULL;
 }
 
-const char *pa_worker_endpoint(const pa_worker_t *self)
-{
-    return self->endpoint;
-}
-
 static int s_bind(pa_worker_t *self, pa_err_t *err)
 {
     int one = 1, zero = 0;

@@ -34,9 +34,6 @@ typedef struct pa_worker pa_worker_t;
 pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, pa_err_t *err);
 void pa_worker_destroy(pa_worker_t **self_p);
 
-/* The endpoint actually bound (resolves "tcp://127.0.0.1:*" to a port). */
-const char *pa_worker_endpoint(const pa_worker_t *self);
-
 /* Runs until *stop becomes non-zero (then finishes and acknowledges the
  * current batch) or a fatal error. Returns PA_OK on a clean stop. */
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err);
