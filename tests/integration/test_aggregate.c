@@ -57,6 +57,26 @@ static int s_produce(const char *endpoints, const char *const files[], const cha
     return status;
 }
 
+/* Starts a producer of small submissions for the concurrency test; the
+ * caller waits for it. */
+static pid_t s_spawn_day_producer(const char *endpoints, char *path)
+{
+    char bin[512];
+    char *argv[] = {pa_testenv_bin("pingan-produce", bin, sizeof bin),
+                    "--connect",
+                    (char *)endpoints,
+                    "--batch-reports",
+                    "2",
+                    "--window",
+                    "8",
+                    "--timeout-ms",
+                    "30000",
+                    "--quiet",
+                    path,
+                    NULL};
+    return pa_testenv_spawn(argv, NULL, NULL, NULL);
+}
+
 /* Sends data files from tests/data through one worker. */
 static void s_send(const char *endpoint, const char *rel)
 {
@@ -488,20 +508,7 @@ Test(aggregate, concurrent_workers_lose_nothing)
     pid_t producers[N];
     for (int p = 0; p < N; p++) {
         s_write_days(p, 1, 0, 91, paths[p], sizeof paths[p]);
-        char bin[512];
-        char *argv[] = {pa_testenv_bin("pingan-produce", bin, sizeof bin),
-                        "--connect",
-                        all,
-                        "--batch-reports",
-                        "2",
-                        "--window",
-                        "8",
-                        "--timeout-ms",
-                        "30000",
-                        "--quiet",
-                        paths[p],
-                        NULL};
-        producers[p] = pa_testenv_spawn(argv, NULL, NULL, NULL);
+        producers[p] = s_spawn_day_producer(all, paths[p]);
     }
     for (int p = 0; p < N; p++)
         cr_assert_eq(pa_testenv_wait(producers[p], 180000), 0, "producer %d failed", p);
@@ -512,20 +519,7 @@ Test(aggregate, concurrent_workers_lose_nothing)
             s_write_days(0, 2, 31, 29, paths[p], sizeof paths[p]);
         else
             s_write_days(p, 1, 91, 30, paths[p], sizeof paths[p]);
-        char bin[512];
-        char *argv[] = {pa_testenv_bin("pingan-produce", bin, sizeof bin),
-                        "--connect",
-                        all,
-                        "--batch-reports",
-                        "2",
-                        "--window",
-                        "8",
-                        "--timeout-ms",
-                        "30000",
-                        "--quiet",
-                        paths[p],
-                        NULL};
-        producers[p] = pa_testenv_spawn(argv, NULL, NULL, NULL);
+        producers[p] = s_spawn_day_producer(all, paths[p]);
     }
     for (int p = 0; p < N; p++)
         cr_assert_eq(pa_testenv_wait(producers[p], 180000), 0, "phase 2 producer %d failed", p);
