@@ -26,36 +26,70 @@ pa_pg_bindir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
 }
 
+# pa_pg_clusterdir DIR: where the cluster for DIR lives. As root the server
+# runs as the postgres user, who often cannot traverse the clone's parents
+# (root's home is mode 700, so is many a user's): then the cluster lives in a
+# postgres-owned directory under /var/tmp named after DIR's hash, and DIR/data
+# and DIR/server.log are symlinks to it, so that DIR stays the one place to look.
+# We never chmod the user's directories.
+pa_pg_clusterdir() {
+  local dir="$1"
+  if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$dir" -a -w "$dir" 2>/dev/null ||
+     { [ ! -L "$dir/data" ] && runuser -u postgres -- test -x "$(dirname "$dir")" 2>/dev/null; }; then
+    printf '%s\n' "$dir"
+  else
+    printf '/var/tmp/pingan-pg-%s\n' "$(printf '%s' "$dir" | sha256sum | cut -c1-16)"
+  fi
+}
+
 # pa_pg_start DIR PORT: a cluster in DIR/data listening on 127.0.0.1:PORT
-# with its socket in DIR; exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+# with its socket in DIR (or in the directory pa_pg_clusterdir picks);
+# exports PGHOST, PGPORT, PGUSER, PGDATABASE.
 pa_pg_start() {
-  local dir="$1" port="$2" bin
+  local dir="$1" port="$2" bin cdir
   bin="$(pa_pg_bindir)"
   [ -n "$bin" ] || { echo "PostgreSQL server binaries not found" >&2; return 1; }
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
+  cdir="$(pa_pg_clusterdir "$dir")"
   # initdb refuses to run as root: run the server as the postgres user.
   local run=()
   if [ "$(id -u)" = 0 ]; then
-    chown postgres "$dir"
-    chmod 755 "$dir"
     run=(runuser -u postgres --)
+    if [ "$cdir" = "$dir" ]; then
+      chown postgres "$dir"
+      chmod 755 "$dir"
+    else
+      # /var/tmp is world-writable: refuse a directory someone else planted.
+      if [ -e "$cdir" ] || [ -L "$cdir" ]; then
+        [ -d "$cdir" ] && [ ! -L "$cdir" ] && [ "$(stat -c %U "$cdir")" = postgres ] ||
+          { echo "$cdir exists and is not a directory owned by postgres: remove it" >&2; return 1; }
+      else
+        install -d -m 700 -o postgres -g postgres "$cdir"
+      fi
+      ln -sfn "$cdir/data" "$dir/data"
+      ln -sfn "$cdir/server.log" "$dir/server.log"
+    fi
   fi
-  if [ ! -f "$dir/data/PG_VERSION" ]; then
-    "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+  if [ ! -f "$cdir/data/PG_VERSION" ]; then
+    "${run[@]}" "$bin/initdb" -D "$cdir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; return 1; }
   fi
-  "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_locks_per_transaction=256" start >/dev/null ||
-    { cat "$dir/server.log" >&2; return 1; }
+  "${run[@]}" "$bin/pg_ctl" -D "$cdir/data" -l "$cdir/server.log" -w -t 60 \
+    -o "-p $port -k $cdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_locks_per_transaction=256" start >/dev/null ||
+    { cat "$cdir/server.log" >&2; return 1; }
   export PGHOST=127.0.0.1 PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
 }
 
+# pa_pg_stop DIR: stops the cluster pa_pg_start DIR started, wherever it lives.
 pa_pg_stop() {
-  local dir="$1" bin run=()
+  local dir="$1" bin cdir run=()
   bin="$(pa_pg_bindir)"
+  [ -d "$dir" ] || return 0
+  dir="$(cd "$dir" && pwd)"
+  cdir="$(pa_pg_clusterdir "$dir")"
   [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
-  [ -f "$dir/data/postmaster.pid" ] && "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+  [ -f "$cdir/data/postmaster.pid" ] && "${run[@]}" "$bin/pg_ctl" -D "$cdir/data" -m fast -w stop >/dev/null || true
 }
 
 # pa_build BUILD_DIR [cmake args...]
