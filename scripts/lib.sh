@@ -71,6 +71,8 @@ pa_pg_start() {
       ln -sfn "$cdir/server.log" "$dir/server.log"
     fi
   fi
+  # The postgres user's commands start in a directory it can enter.
+  [ ${#run[@]} = 0 ] || run=(env -C "$cdir" "${run[@]}")
   if [ ! -f "$cdir/data/PG_VERSION" ]; then
     "${run[@]}" "$bin/initdb" -D "$cdir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; return 1; }
@@ -88,7 +90,7 @@ pa_pg_stop() {
   [ -d "$dir" ] || return 0
   dir="$(cd "$dir" && pwd)"
   cdir="$(pa_pg_clusterdir "$dir")"
-  [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
+  [ "$(id -u)" = 0 ] && run=(env -C "$cdir" runuser -u postgres --)
   [ -f "$cdir/data/postmaster.pid" ] && "${run[@]}" "$bin/pg_ctl" -D "$cdir/data" -m fast -w stop >/dev/null || true
 }
 
