@@ -1,27 +1,35 @@
 /* pa_input.c - the reader front door: picks the format, strips a UTF-8 byte
- * order mark, hands the bytes to pa_csv or pa_json and reads whole files in
- * fixed chunks. It knows no format itself beyond the field helpers the two
- * readers share (numbers, revisions, quoting in messages). */
+ * order mark, hands the bytes to the reader the table names and reads whole
+ * files in fixed chunks. It knows no format itself; the readers know nothing
+ * of it (they share pa_reader.h, pa_field and pa_str). */
 #include "pa_input.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pa_input_priv.h"
+#include "pa_csv.h"
+#include "pa_json.h"
 
 #define S_READ_CHUNK_BYTES (64 * 1024)
-#define S_NUMBER_TEXT_SIZE 128
 
 static const unsigned char s_bom[3] = {0xEF, 0xBB, 0xBF};
 
+/* The readers, by format. */
+static const struct {
+    pa_format_t format;
+    const pa_reader_t *reader;
+} s_readers[] = {
+    {PA_FORMAT_CSV, &pa_csv_reader},
+    {PA_FORMAT_JSON, &pa_json_reader},
+};
+
 struct pa_input {
-    pa_format_t format;    /* never AUTO once built */
-    pa_csv_t *csv;         /* the reader when format is CSV */
-    pa_json_t *json;       /* the reader when format is JSON */
-    unsigned char head[3]; /* first bytes held back until the BOM is decided */
-    size_t head_len;       /* bytes in head */
-    bool head_done;        /* BOM stripped or ruled out */
+    const pa_reader_t *reader; /* from s_readers */
+    void *impl;                /* the reader's own state */
+    unsigned char head[3];     /* first bytes held back until the BOM is decided */
+    size_t head_len;           /* bytes in head */
+    bool head_done;            /* BOM stripped or ruled out */
 };
 
 /* ---------------------------------------------------------------- formats */
@@ -73,6 +81,12 @@ int pa_input_format_parse(const char *s, pa_format_t *out)
 pa_input_t *pa_input_new(pa_format_t format, const char *source, pa_report_cb cb, void *arg,
                          pa_err_t *err)
 {
+    return pa_input_new_opts(format, source, NULL, cb, arg, err);
+}
+
+pa_input_t *pa_input_new_opts(pa_format_t format, const char *source, const pa_input_opts_t *opts,
+                              pa_report_cb cb, void *arg, pa_err_t *err)
+{
     pa_input_t *self = NULL;
     const char *name = source ? source : "-";
     if (!cb) {
@@ -81,7 +95,12 @@ pa_input_t *pa_input_new(pa_format_t format, const char *source, pa_report_cb cb
     }
     if (format == PA_FORMAT_AUTO)
         format = pa_input_format_from_name(name);
-    if (format != PA_FORMAT_CSV && format != PA_FORMAT_JSON) {
+    const pa_reader_t *reader = NULL;
+    for (size_t i = 0; i < sizeof s_readers / sizeof s_readers[0]; i++) {
+        if (s_readers[i].format == format)
+            reader = s_readers[i].reader;
+    }
+    if (!reader) {
         pa_err_set(err, PA_EINVAL, "%s: cannot tell the format from the name; give csv or json",
                    name);
         goto fail;
@@ -91,12 +110,9 @@ pa_input_t *pa_input_new(pa_format_t format, const char *source, pa_report_cb cb
         pa_err_set(err, PA_ENOMEM, "%s: out of memory for the reader", name);
         goto fail;
     }
-    self->format = format;
-    if (format == PA_FORMAT_CSV)
-        self->csv = pa_csv_new(name, cb, arg, err);
-    else
-        self->json = pa_json_new(name, cb, arg, err);
-    if (!self->csv && !self->json)
+    self->reader = reader;
+    self->impl = reader->create(name, opts, cb, arg, err);
+    if (!self->impl)
         goto fail;
     return self;
 fail:
@@ -109,8 +125,8 @@ void pa_input_destroy(pa_input_t **self_p)
     if (!self_p || !*self_p)
         return;
     pa_input_t *self = *self_p;
-    pa_csv_destroy(&self->csv);
-    pa_json_destroy(&self->json);
+    if (self->reader)
+        self->reader->destroy(&self->impl);
     free(self);
     *self_p = NULL;
 }
@@ -119,9 +135,7 @@ static int s_pass(pa_input_t *self, const char *buf, size_t len, pa_err_t *err)
 {
     if (len == 0)
         return PA_OK;
-    if (self->csv)
-        return pa_csv_feed(self->csv, buf, len, err);
-    return pa_json_feed(self->json, buf, len, err);
+    return self->reader->feed(self->impl, buf, len, err);
 }
 
 int pa_input_feed(pa_input_t *self, const char *buf, size_t len, pa_err_t *err)
@@ -155,13 +169,17 @@ int pa_input_finish(pa_input_t *self, pa_err_t *err)
         if (rc != PA_OK)
             return rc;
     }
-    if (self->csv)
-        return pa_csv_finish(self->csv, err);
-    return pa_json_finish(self->json, err);
+    return self->reader->finish(self->impl, err);
 }
 
 int pa_input_read_file(FILE *f, pa_format_t format, const char *source, pa_report_cb cb, void *arg,
                        pa_err_t *err)
+{
+    return pa_input_read_file_opts(f, format, source, NULL, cb, arg, err);
+}
+
+int pa_input_read_file_opts(FILE *f, pa_format_t format, const char *source,
+                            const pa_input_opts_t *opts, pa_report_cb cb, void *arg, pa_err_t *err)
 {
     int rc = PA_OK;
     const char *name = source ? source : "-";
@@ -169,7 +187,7 @@ int pa_input_read_file(FILE *f, pa_format_t format, const char *source, pa_repor
     /* pa_input_new reports its failure only through err, which may be NULL. */
     pa_err_t local;
     pa_err_clear(&local);
-    pa_input_t *input = pa_input_new(format, name, cb, arg, err ? err : &local);
+    pa_input_t *input = pa_input_new_opts(format, name, opts, cb, arg, err ? err : &local);
     if (!input) {
         rc = err ? err->code : local.code;
         goto cleanup;
@@ -200,94 +218,4 @@ cleanup:
     free(buf);
     pa_input_destroy(&input);
     return rc;
-}
-
-/* ---------------------------------------------------------------- field helpers */
-
-void pa_input_trim(const char **text, size_t *len)
-{
-    const char *s = *text;
-    size_t n = *len;
-    while (n > 0 && (*s == ' ' || *s == '\t')) {
-        s++;
-        n--;
-    }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    *text = s;
-    *len = n;
-}
-
-int pa_input_parse_number(const char *text, size_t len, double *out)
-{
-    int rc = PA_EINVAL;
-    char small[S_NUMBER_TEXT_SIZE];
-    char *copy = small;
-    pa_input_trim(&text, &len);
-    if (len == 0)
-        goto cleanup;
-    /* strtod needs a terminated string; the text is a slice of a parser's
-     * buffer. Long numbers are legal JSON, so copy them rather than refuse. */
-    if (len >= sizeof small) {
-        copy = malloc(len + 1);
-        if (!copy) {
-            copy = small;
-            goto cleanup;
-        }
-    }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    /* strtod would skip a leading newline or vertical tab: not a number. */
-    if (copy[0] == '\n' || copy[0] == '\r' || copy[0] == '\v' || copy[0] == '\f')
-        goto cleanup;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(copy, &end);
-    if (end != copy + len)
-        goto cleanup;
-    *out = v; /* ERANGE gives +-HUGE_VAL or 0: the worker judges magnitudes */
-    rc = PA_OK;
-cleanup:
-    if (copy != small)
-        free(copy);
-    return rc;
-}
-
-int pa_input_parse_revision(const char *text, size_t len, uint32_t *out)
-{
-    pa_input_trim(&text, &len);
-    if (len == 0)
-        return PA_EINVAL;
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return PA_EINVAL;
-        v = v * 10 + (uint64_t)(text[i] - '0');
-        if (v > UINT32_MAX)
-            return PA_EINVAL;
-    }
-    if (v == 0)
-        return PA_EINVAL;
-    *out = (uint32_t)v;
-    return PA_OK;
-}
-
-void pa_input_quote(char *out, size_t size, const char *text, size_t len)
-{
-    if (size == 0)
-        return;
-    if (len < size) {
-        memcpy(out, text, len);
-        out[len] = '\0';
-    } else if (size > 4) {
-        memcpy(out, text, size - 4);
-        memcpy(out + size - 4, "...", 4);
-    } else {
-        out[0] = '\0';
-    }
-    /* Embedded NULs or control bytes would garble a log line. */
-    for (char *p = out; *p; p++) {
-        if ((unsigned char)*p < 0x20)
-            *p = '?';
-    }
 }

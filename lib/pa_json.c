@@ -2,14 +2,20 @@
  * {"reports": [...]}, a top-level array of reports, or a stream of report
  * objects (NDJSON), and hands each report on as soon as its object closes, so
  * memory is one report whatever the document size. A small state machine
- * checks keys and types; catalogue and range rules are the worker's. */
+ * checks keys and types; catalogue and range rules are the worker's. A bad
+ * scalar or value is reported and reading goes on, up to the error limit
+ * (a structural error stops it); after the first error no report is handed
+ * on. */
+#include "pa_json.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-#include "pa_input_priv.h"
+#include "pa_field.h"
+#include "pa_str.h"
 
 #define S_KEY_TEXT_SIZE    48  /* how much of a key an error message quotes */
 #define S_QUOTE_SIZE       48  /* how much of a bad value an error message quotes */
@@ -71,37 +77,46 @@ static const char *const s_type_names[] = {
     "null", "a boolean", "a number", "a string", "an object", "an array",
 };
 
+typedef struct pa_json pa_json_t;
+
 struct pa_json {
-    yajl_handle yajl;               /* the push parser */
-    char source[256];               /* input name for messages and reports */
-    pa_report_cb cb;                /* receives each finished report */
-    void *arg;                      /* passed to cb */
-    pa_report_t *report;            /* the report being read; reused */
-    s_state_t state;                /* see s_state_t */
-    s_container_t container;        /* what holds the current report */
-    size_t report_index;            /* the current report's index in its container */
-    size_t stream_count;            /* bare top-level reports seen so far */
-    size_t value_index;             /* the current value's index in "values" */
-    size_t object_line;             /* line of the last top-level '{' */
-    int key;                        /* S_RK_* or S_VK_* whose value is awaited */
-    char key_text[S_KEY_TEXT_SIZE]; /* the key as written, for messages */
-    bool report_seen[S_N_RK];       /* keys given in the current report */
-    bool value_seen[S_N_VK];        /* keys given in the current value */
-    bool value_has[S_N_VK];         /* ... and not null */
-    pa_period_t period;             /* from "period" */
-    pa_period_type_t period_type;   /* from "period_type" */
-    int32_t period_start;           /* from "period_start", days since the epoch */
-    pa_value_t value;               /* the value object being read */
-    const char *chunk;              /* the bytes yajl is parsing now */
-    size_t chunk_len;               /* their length */
-    size_t scanned;                 /* chunk bytes already counted for lines */
-    size_t line;                    /* 1-based line of the parse position */
-    size_t fed_bytes;               /* bytes fed before the current chunk */
-    size_t callback_bytes;          /* input offset of the last callback */
-    bool saw_text;                  /* a non-blank byte was fed */
-    bool finished;                  /* pa_json_finish ran */
-    int rc;                         /* first failure; sticky */
-    pa_err_t err;                   /* its message, copied out to callers */
+    yajl_handle yajl;                      /* the push parser */
+    char source[256];                      /* input name for messages and reports */
+    pa_report_cb cb;                       /* receives each finished report */
+    void *arg;                             /* passed to cb */
+    pa_report_t *report;                   /* the report being read; reused */
+    s_state_t state;                       /* see s_state_t */
+    s_container_t container;               /* what holds the current report */
+    size_t report_index;                   /* the current report's index in its container */
+    size_t stream_count;                   /* bare top-level reports seen so far */
+    size_t value_index;                    /* the current value's index in "values" */
+    size_t object_line;                    /* line of the last top-level '{' */
+    int key;                               /* S_RK_* or S_VK_* whose value is awaited */
+    char key_text[S_KEY_TEXT_SIZE];        /* the key as written, for messages */
+    bool report_seen[S_N_RK];              /* keys given in the current report */
+    bool value_seen[S_N_VK];               /* keys given in the current value */
+    bool value_has[S_N_VK];                /* ... and not null */
+    pa_period_t period;                    /* from "period" */
+    pa_period_type_t period_type;          /* from "period_type" */
+    int32_t period_start;                  /* from "period_start", days since the epoch */
+    pa_value_t value;                      /* the value object being read */
+    bool value_whole[S_N_VK];              /* count/numerator/denominator written as integers */
+    char value_text[S_N_VK][S_QUOTE_SIZE]; /* ... as written, for messages */
+    size_t value_line;                     /* line of the value's '{' */
+    size_t n_reports;                      /* reports ended (handed on or not) */
+    bool value_bad;                        /* an error was reported in this value */
+    bool failed;                           /* a syntax error was found: hand nothing on */
+    pa_reader_errors_t errors;             /* syntax errors found so far */
+    const char *chunk;                     /* the bytes yajl is parsing now */
+    size_t chunk_len;                      /* their length */
+    size_t scanned;                        /* chunk bytes already counted for lines */
+    size_t line;                           /* 1-based line of the parse position */
+    size_t fed_bytes;                      /* bytes fed before the current chunk */
+    size_t callback_bytes;                 /* input offset of the last callback */
+    bool saw_text;                         /* a non-blank byte was fed */
+    bool finished;                         /* pa_json_finish ran */
+    int rc;                                /* why reading stopped; sticky */
+    pa_err_t err;                          /* its message, copied out to callers */
 };
 
 /* ---------------------------------------------------------------- positions */
@@ -152,28 +167,73 @@ static void s_path(pa_json_t *self, const char *leaf, char *out, size_t size)
         snprintf(out, size, "top level");
 }
 
-/* Records the first failure as "<source>:<line>: <path>: <reason>", where
- * path is the current position plus leaf (a key; NULL for none). */
+/* Stops reading with the syntax errors found so far as the result. */
+static void s_stop(pa_json_t *self, int code)
+{
+    if (self->rc != PA_OK)
+        return;
+    pa_reader_errors_result(&self->errors, &self->err);
+    self->err.code = code;
+    self->rc = code;
+}
+
+/* Records a syntax error as "<source>:<line>: <path>: <reason>", where path
+ * is the current position plus leaf (a key; NULL for none). Reading goes on
+ * (a scalar's or a value's error leaves the parser in step) unless fatal is
+ * set or the error limit is reached. One error per value object. */
+static void s_report(pa_json_t *self, bool fatal, int code, size_t line, const char *leaf,
+                     const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+static void s_report(pa_json_t *self, bool fatal, int code, size_t line, const char *leaf,
+                     const char *fmt, va_list ap)
+{
+    if (self->rc != PA_OK)
+        return;
+    bool in_value = self->state == S_VALUE || self->state == S_VALUE_VAL;
+    if (!fatal && in_value && self->value_bad)
+        return;
+    char reason[PA_ERR_MSG_SIZE];
+    char path[S_PATH_SIZE];
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    s_path(self, leaf, path, sizeof path);
+    bool full =
+        pa_reader_errors_add(&self->errors, "%s:%zu: %s: %s", self->source, line, path, reason);
+    self->failed = true;
+    if (in_value)
+        self->value_bad = true;
+    if (full || fatal || code != PA_EINVAL)
+        s_stop(self, code);
+}
+
+/* A structural error: the parser cannot go on. */
 static void s_fail(pa_json_t *self, int code, const char *leaf, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void s_fail(pa_json_t *self, int code, const char *leaf, const char *fmt, ...)
 {
-    if (self->rc != PA_OK)
-        return;
-    char reason[PA_ERR_MSG_SIZE];
-    char path[S_PATH_SIZE];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    s_report(self, true, code, self->line, leaf, fmt, ap);
     va_end(ap);
-    s_path(self, leaf, path, sizeof path);
-    self->rc =
-        pa_err_set(&self->err, code, "%s:%zu: %s: %s", self->source, self->line, path, reason);
 }
 
+/* An error in one scalar or value at line: reading goes on. */
+static void s_error(pa_json_t *self, size_t line, const char *leaf, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void s_error(pa_json_t *self, size_t line, const char *leaf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_report(self, false, PA_EINVAL, line, leaf, fmt, ap);
+    va_end(ap);
+}
+
+/* A scalar of the wrong type: the parser is still in step. */
 static void s_wrong_type(pa_json_t *self, const char *expected, s_type_t got)
 {
-    s_fail(self, PA_EINVAL, self->key_text, "expected %s, got %s", expected, s_type_names[got]);
+    if (got == S_T_OBJECT || got == S_T_ARRAY)
+        s_fail(self, PA_EINVAL, self->key_text, "expected %s, got %s", expected, s_type_names[got]);
+    else
+        s_error(self, self->line, self->key_text, "expected %s, got %s", expected,
+                s_type_names[got]);
 }
 
 /* What the awaited value of the current key must be, for messages. */
@@ -220,6 +280,8 @@ static void s_begin_report(pa_json_t *self, size_t first_line)
 
 static void s_emit(pa_json_t *self)
 {
+    if (self->failed)
+        return; /* nothing of a file with syntax errors goes on */
     pa_err_clear(&self->err);
     int rc = self->cb(self->arg, self->report, &self->err);
     if (rc == PA_OK)
@@ -236,28 +298,35 @@ static void s_end_report(pa_json_t *self)
     const bool *seen = self->report_seen;
     pa_report_t *r = self->report;
     bool by_type = seen[S_RK_PERIOD_TYPE] || seen[S_RK_PERIOD_START];
+    size_t line = self->line;
+    bool ok = false;
     if (!seen[S_RK_DISTRICT])
-        s_fail(self, PA_EINVAL, "district", "missing");
+        s_error(self, line, "district", "missing");
     else if (seen[S_RK_PERIOD] && by_type)
-        s_fail(self, PA_EINVAL, seen[S_RK_PERIOD_TYPE] ? "period_type" : "period_start",
-               "cannot be given with period");
+        s_error(self, line, seen[S_RK_PERIOD_TYPE] ? "period_type" : "period_start",
+                "cannot be given with period");
     else if (!seen[S_RK_PERIOD] && !by_type)
-        s_fail(self, PA_EINVAL, "period", "missing (or give period_type and period_start)");
+        s_error(self, line, "period", "missing (or give period_type and period_start)");
     else if (by_type && !seen[S_RK_PERIOD_TYPE])
-        s_fail(self, PA_EINVAL, "period_type", "missing");
+        s_error(self, line, "period_type", "missing");
     else if (by_type && !seen[S_RK_PERIOD_START])
-        s_fail(self, PA_EINVAL, "period_start", "missing");
+        s_error(self, line, "period_start", "missing");
     else if (!seen[S_RK_VALUES])
-        s_fail(self, PA_EINVAL, "values", "missing");
+        s_error(self, line, "values", "missing");
+    else
+        ok = true;
     if (self->rc != PA_OK)
         return;
-    if (seen[S_RK_PERIOD])
-        r->period = self->period;
-    else
-        r->period = (pa_period_t){self->period_type, self->period_start};
-    if (r->revision == 0)
-        r->revision = 1;
-    s_emit(self);
+    self->n_reports++;
+    if (ok) {
+        if (seen[S_RK_PERIOD])
+            r->period = self->period;
+        else
+            r->period = (pa_period_t){self->period_type, self->period_start};
+        if (r->revision == 0)
+            r->revision = 1;
+        s_emit(self);
+    }
     if (self->container == S_IN_STREAM) {
         self->stream_count++;
         self->state = S_TOP;
@@ -272,30 +341,61 @@ static void s_begin_value(pa_json_t *self)
     memset(&self->value, 0, sizeof self->value);
     memset(self->value_seen, 0, sizeof self->value_seen);
     memset(self->value_has, 0, sizeof self->value_has);
+    memset(self->value_whole, 0, sizeof self->value_whole);
+    self->value_bad = false;
+    self->value_line = self->line;
     self->state = S_VALUE;
+}
+
+/* Counts, numerators and denominators are written as whole numbers. */
+static void s_check_whole(pa_json_t *self)
+{
+    const pa_value_t *v = &self->value;
+    pa_err_t werr;
+    pa_err_clear(&werr);
+    if (self->value_has[S_VK_COUNT]) {
+        pa_field_number_t c = {v->count, self->value_whole[S_VK_COUNT]};
+        if (pa_field_check_count(&c, self->value_text[S_VK_COUNT], &werr) != PA_OK)
+            s_error(self, self->line, "count", "%s", werr.msg);
+        return;
+    }
+    pa_field_number_t n = {v->numerator, self->value_whole[S_VK_NUMERATOR]};
+    pa_field_number_t d = {v->denominator, self->value_whole[S_VK_DENOMINATOR]};
+    bool bad_den = false;
+    if (pa_field_check_ratio(&n, self->value_text[S_VK_NUMERATOR], &d,
+                             self->value_text[S_VK_DENOMINATOR], &bad_den, &werr) != PA_OK)
+        s_error(self, self->line, bad_den ? "denominator" : "numerator", "%s", werr.msg);
 }
 
 static void s_end_value(pa_json_t *self)
 {
     const bool *has = self->value_has;
-    if (!has[S_VK_INDICATOR])
-        s_fail(self, PA_EINVAL, "indicator", "missing");
+    size_t line = self->line;
+    if (self->value_bad)
+        ; /* reported already: one error per value */
+    else if (!has[S_VK_INDICATOR])
+        s_error(self, line, "indicator", "missing");
     else if (has[S_VK_COUNT] && (has[S_VK_NUMERATOR] || has[S_VK_DENOMINATOR]))
-        s_fail(self, PA_EINVAL, "count", "both count and numerator/denominator given");
+        s_error(self, line, "count", "both count and numerator/denominator given");
     else if (has[S_VK_NUMERATOR] && !has[S_VK_DENOMINATOR])
-        s_fail(self, PA_EINVAL, "denominator", "missing (numerator given)");
+        s_error(self, line, "denominator", "missing (numerator given)");
     else if (has[S_VK_DENOMINATOR] && !has[S_VK_NUMERATOR])
-        s_fail(self, PA_EINVAL, "numerator", "missing (denominator given)");
+        s_error(self, line, "numerator", "missing (denominator given)");
     else if (!has[S_VK_COUNT] && !has[S_VK_NUMERATOR])
-        s_fail(self, PA_EINVAL, "count", "neither count nor numerator and denominator given");
+        s_error(self, line, "count", "neither count nor numerator and denominator given");
+    else
+        s_check_whole(self);
     if (self->rc != PA_OK)
         return;
-    self->value.kind = has[S_VK_COUNT] ? PA_AMOUNT_COUNT : PA_AMOUNT_RATIO;
-    pa_err_t aerr;
-    pa_err_clear(&aerr);
-    if (pa_report_add_value(self->report, &self->value, &aerr) != PA_OK) {
-        s_fail(self, aerr.code, NULL, "%s", aerr.msg);
-        return;
+    if (!self->failed) {
+        self->value.kind = has[S_VK_COUNT] ? PA_AMOUNT_COUNT : PA_AMOUNT_RATIO;
+        self->value.line = self->value_line;
+        pa_err_t aerr;
+        pa_err_clear(&aerr);
+        if (pa_report_add_value(self->report, &self->value, &aerr) != PA_OK) {
+            s_fail(self, aerr.code, NULL, "%s", aerr.msg);
+            return;
+        }
     }
     self->value_index++;
     self->state = S_VALUES;
@@ -303,18 +403,32 @@ static void s_end_value(pa_json_t *self)
 
 /* ---------------------------------------------------------------- scalars */
 
-/* Copies a JSON string into dst, or fails naming the key. */
+/* Copies a JSON string into dst, or fails naming the key. Lengths in
+ * messages are characters; codes get a hint about what they look like. */
 static bool s_copy_text(pa_json_t *self, char *dst, size_t size, const char *text, size_t len)
 {
     char quoted[S_QUOTE_SIZE];
-    pa_input_quote(quoted, sizeof quoted, text, len);
+    pa_str_quote(quoted, sizeof quoted, text, len);
     if (memchr(text, '\0', len)) {
-        s_fail(self, PA_EINVAL, self->key_text, "contains a NUL character");
+        s_error(self, self->line, self->key_text, "contains a NUL character");
         return false;
     }
     if (len >= size) {
-        s_fail(self, PA_EINVAL, self->key_text, "'%s' is longer than %zu characters", quoted,
-               size - 1);
+        bool district = self->state == S_REPORT_VAL && self->key == S_RK_DISTRICT;
+        bool town = self->state == S_VALUE_VAL && self->key == S_VK_TOWN;
+        if (district)
+            s_error(self, self->line, self->key_text,
+                    "'%s' is not a district code (6 digits, e.g. 500108)", quoted);
+        else if (town)
+            s_error(self, self->line, self->key_text,
+                    "'%s' is not a town code (9 digits, e.g. 500108001)", quoted);
+        else if (pa_str_is_ascii(text, len))
+            s_error(self, self->line, self->key_text, "'%s' is longer than %zu characters", quoted,
+                    size - 1);
+        else
+            s_error(self, self->line, self->key_text,
+                    "'%s' is too long (%zu characters, %zu bytes in UTF-8; at most %zu bytes)",
+                    quoted, pa_str_utf8_chars(text, len), len, size - 1);
         return false;
     }
     memcpy(dst, text, len);
@@ -329,6 +443,7 @@ static void s_report_scalar(pa_json_t *self, s_type_t type, const char *text, si
     char quoted[S_QUOTE_SIZE];
     pa_err_t perr;
     pa_err_clear(&perr);
+    size_t line = self->line;
     switch (self->key) {
     case S_RK_REPORT_ID:
         /* null: let the producer assign the content-derived id */
@@ -353,21 +468,21 @@ static void s_report_scalar(pa_json_t *self, s_type_t type, const char *text, si
         if (!s_copy_text(self, shortbuf, sizeof shortbuf, text, len))
             break;
         if (self->key == S_RK_PERIOD && pa_period_parse(shortbuf, &self->period, &perr) != PA_OK)
-            s_fail(self, PA_EINVAL, self->key_text, "%s", perr.msg);
+            s_error(self, line, self->key_text, "%s", perr.msg);
         if (self->key == S_RK_PERIOD_TYPE &&
             pa_period_type_parse(shortbuf, &self->period_type) != PA_OK)
-            s_fail(self, PA_EINVAL, self->key_text,
-                   "'%s' is not one of day, week, month, quarter, year", shortbuf);
+            s_error(self, line, self->key_text,
+                    "'%s' is not one of day, week, month, quarter, year", shortbuf);
         /* Alignment is the worker's judgement: keep the start as given. */
         if (self->key == S_RK_PERIOD_START &&
             pa_date_parse(shortbuf, &self->period_start, &perr) != PA_OK)
-            s_fail(self, PA_EINVAL, self->key_text, "%s", perr.msg);
+            s_error(self, line, self->key_text, "%s", perr.msg);
         break;
     case S_RK_REVISION:
         if (type == S_T_NUMBER) {
-            if (pa_input_parse_revision(text, len, &r->revision) != PA_OK) {
-                pa_input_quote(quoted, sizeof quoted, text, len);
-                s_fail(self, PA_EINVAL, self->key_text, "'%s' is not a positive integer", quoted);
+            if (pa_field_parse_revision(text, len, &r->revision) != PA_OK) {
+                pa_str_quote(quoted, sizeof quoted, text, len);
+                s_error(self, line, self->key_text, "'%s' is not a positive integer", quoted);
             }
         } else if (type != S_T_NULL) {
             s_wrong_type(self, "a number", type);
@@ -385,19 +500,20 @@ static void s_value_scalar(pa_json_t *self, s_type_t type, const char *text, siz
 {
     pa_value_t *v = &self->value;
     int key = self->key;
+    bool ok = true;
     switch (key) {
     case S_VK_INDICATOR:
         if (type == S_T_STRING)
-            s_copy_text(self, v->indicator, sizeof v->indicator, text, len);
+            ok = s_copy_text(self, v->indicator, sizeof v->indicator, text, len);
         else
-            s_wrong_type(self, "a string", type);
+            s_wrong_type(self, "a string", type), ok = false;
         break;
     case S_VK_TOWN:
         /* null or absent: the value is for the district as a whole */
         if (type == S_T_STRING)
-            s_copy_text(self, v->town, sizeof v->town, text, len);
+            ok = s_copy_text(self, v->town, sizeof v->town, text, len);
         else if (type != S_T_NULL)
-            s_wrong_type(self, "a string or null", type);
+            s_wrong_type(self, "a string or null", type), ok = false;
         break;
     case S_VK_COUNT:
     case S_VK_NUMERATOR:
@@ -405,20 +521,34 @@ static void s_value_scalar(pa_json_t *self, s_type_t type, const char *text, siz
         double *dst = key == S_VK_COUNT       ? &v->count
                       : key == S_VK_NUMERATOR ? &v->numerator
                                               : &v->denominator;
-        /* yajl has checked the number's grammar; strtod on its exact text
-         * rounds correctly where yajl's own double conversion may not. */
+        /* yajl has checked the grammar; pa_field adds range and whole-number
+         * facts, and strtod on the exact text rounds correctly where yajl's
+         * own double conversion may not. */
         if (type == S_T_NUMBER) {
-            if (pa_input_parse_number(text, len, dst) != PA_OK)
-                s_fail(self, PA_ENOMEM, self->key_text, "out of memory for a number");
+            pa_field_number_t num;
+            pa_err_t perr;
+            pa_err_clear(&perr);
+            if (pa_field_parse_number(text, len, &num, &perr) != PA_OK) {
+                if (perr.code == PA_EINVAL)
+                    s_error(self, self->line, self->key_text, "%s", perr.msg);
+                else
+                    s_fail(self, perr.code, self->key_text, "%s", perr.msg);
+                ok = false;
+            } else {
+                *dst = num.value;
+                self->value_whole[key] = num.whole;
+                pa_str_quote(self->value_text[key], sizeof self->value_text[key], text, len);
+            }
         } else if (type != S_T_NULL) {
             s_wrong_type(self, "a number", type);
+            ok = false;
         }
         break;
     }
     default:
         break;
     }
-    if (type != S_T_NULL && self->rc == PA_OK)
+    if (type != S_T_NULL && ok)
         self->value_has[key] = true;
     self->state = S_VALUE;
 }
@@ -514,7 +644,7 @@ static int s_on_map_key(void *ctx, const unsigned char *ukey, size_t len)
     pa_json_t *self = ctx;
     const char *key = (const char *)ukey;
     s_sync(self);
-    pa_input_quote(self->key_text, sizeof self->key_text, key, len);
+    pa_str_quote(self->key_text, sizeof self->key_text, key, len);
     if (self->state == S_TOP_OBJECT) {
         /* A top-level object is the wrapper when its first key is "reports"
          * (no report has that key), and otherwise a report of a stream. */
@@ -536,7 +666,9 @@ static int s_on_map_key(void *ctx, const unsigned char *ukey, size_t len)
     case S_REPORT: {
         int k = s_lookup(s_report_keys, S_N_RK, key, len);
         if (k < 0)
-            s_fail(self, PA_EINVAL, self->key_text, "unknown key");
+            s_fail(self, PA_EINVAL, self->key_text,
+                   "unknown key (a report has report_id, district, period, period_type, "
+                   "period_start, revision, values)");
         else if (self->report_seen[k])
             s_fail(self, PA_EINVAL, self->key_text, "duplicate key");
         else {
@@ -549,7 +681,8 @@ static int s_on_map_key(void *ctx, const unsigned char *ukey, size_t len)
     case S_VALUE: {
         int k = s_lookup(s_value_keys, S_N_VK, key, len);
         if (k < 0)
-            s_fail(self, PA_EINVAL, self->key_text, "unknown key");
+            s_fail(self, PA_EINVAL, self->key_text,
+                   "unknown key (a value has indicator, town, count, numerator, denominator)");
         else if (self->value_seen[k])
             s_fail(self, PA_EINVAL, self->key_text, "duplicate key");
         else {
@@ -683,13 +816,18 @@ static void s_yajl_fail(pa_json_t *self)
     const char *leaf = s_awaited_key(self);
     if (strstr(reason, "premature EOF"))
         s_fail(self, PA_EINVAL, leaf, "truncated input: the json ends inside a value");
+    else if (strstr(reason, "invalid bytes in UTF8"))
+        s_fail(self, PA_EINVAL, leaf, "the file is not UTF-8 (it may be GBK): save it as UTF-8");
     else
         s_fail(self, PA_EINVAL, leaf, "%s", reason);
 }
 
 /* ---------------------------------------------------------------- public */
 
-pa_json_t *pa_json_new(const char *source, pa_report_cb cb, void *arg, pa_err_t *err)
+static void s_destroy(void **self_p);
+
+static void *s_new(const char *source, const pa_input_opts_t *opts, pa_report_cb cb, void *arg,
+                   pa_err_t *err)
 {
     pa_json_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -703,6 +841,7 @@ pa_json_t *pa_json_new(const char *source, pa_report_cb cb, void *arg, pa_err_t 
     /* NDJSON is a stream of values; comments and partial values are not JSON. */
     yajl_config(self->yajl, yajl_allow_multiple_values, 1);
     snprintf(self->source, sizeof self->source, "%s", source ? source : "-");
+    pa_reader_errors_init(&self->errors, self->source, opts);
     self->cb = cb;
     self->arg = arg;
     self->line = 1;
@@ -710,11 +849,11 @@ pa_json_t *pa_json_new(const char *source, pa_report_cb cb, void *arg, pa_err_t 
     return self;
 nomem:
     pa_err_set(err, PA_ENOMEM, "%s: out of memory for the json reader", source ? source : "-");
-    pa_json_destroy(&self);
+    s_destroy((void **)&self);
     return NULL;
 }
 
-void pa_json_destroy(pa_json_t **self_p)
+static void s_destroy(void **self_p)
 {
     if (!self_p || !*self_p)
         return;
@@ -726,8 +865,9 @@ void pa_json_destroy(pa_json_t **self_p)
     *self_p = NULL;
 }
 
-int pa_json_feed(pa_json_t *self, const char *buf, size_t len, pa_err_t *err)
+static int s_feed(void *handle, const char *buf, size_t len, pa_err_t *err)
 {
+    pa_json_t *self = handle;
     if (self->rc == PA_OK && self->finished)
         s_fail(self, PA_EFATAL, NULL, "fed after the end of input");
     if (self->rc != PA_OK)
@@ -762,16 +902,25 @@ int pa_json_feed(pa_json_t *self, const char *buf, size_t len, pa_err_t *err)
     return s_result(self, err);
 }
 
-int pa_json_finish(pa_json_t *self, pa_err_t *err)
+static int s_finish(void *handle, pa_err_t *err)
 {
+    pa_json_t *self = handle;
     if (self->rc != PA_OK || self->finished)
         return s_result(self, err);
     self->finished = true;
-    /* An empty input is an empty stream (NDJSON with no lines), not an error;
-     * yajl would call it a premature end. */
-    if (!self->saw_text)
-        return PA_OK;
-    if (yajl_complete_parse(self->yajl) != yajl_status_ok)
+    /* yajl would call an empty input a premature end: it has no reports. */
+    if (self->saw_text && yajl_complete_parse(self->yajl) != yajl_status_ok)
         s_yajl_fail(self);
+    /* A file that sends nothing is a mistake, not a success. */
+    if (self->rc == PA_OK && !self->failed && self->n_reports == 0) {
+        pa_reader_errors_add(&self->errors, "%s: no reports: %s", self->source,
+                             self->saw_text ? "the input holds no report object"
+                                            : "the input is empty");
+        self->failed = true;
+    }
+    if (self->rc == PA_OK && self->failed)
+        s_stop(self, PA_EINVAL);
     return s_result(self, err);
 }
+
+const pa_reader_t pa_json_reader = {"json", s_new, s_destroy, s_feed, s_finish};

@@ -31,6 +31,7 @@ typedef struct {
     double count;       /* when kind == PA_AMOUNT_COUNT */
     double numerator;   /* when kind == PA_AMOUNT_RATIO */
     double denominator; /* when kind == PA_AMOUNT_RATIO */
+    size_t line;        /* input line it was read from, for messages; 0 = unknown (not sent) */
 } pa_value_t;
 
 typedef struct {

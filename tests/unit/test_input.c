@@ -182,18 +182,18 @@ static void s_assert_expected(const s_collect_t *got, const char *source, const 
 }
 
 /* Every column, blank lines, a revision change, a quoted report id with
- * commas, a quoted id spanning two lines, spaces around a number, and inf. */
+ * commas, a quoted id spanning two lines, spaces around a number. */
 static const char s_good_csv[] =
     "district,period,revision,report_id,town,indicator,count,numerator,denominator\n"
     "500101,2024-03,1,,500101001,ws_deaths,0,,\n"
     "500101,2024-03,1,,500101002,ws_deaths,1,,\n"
     "500101,2024-03,1,,,event_closure,,190,200\n"
     "\n"
-    "500101,2024-03,2,,,vuln_rectified,,0.5,1\n"
+    "500101,2024-03,2,,,vuln_rectified,,1,2\n"
     "500103,2024-Q1,,\"id,with,commas\",,criminal_cases_8,\" 12 \",,\n"
-    "500103,2024-Q1,,\"id,with,commas\",500103001,fire_incidents,1e1,,\n"
+    "500103,2024-Q1,,\"id,with,commas\",500103001,fire_incidents,10,,\n"
     "500112,2024-W09,3,\"two\n"
-    "lines\",500112001,ws_deaths,inf,,\n"
+    "lines\",500112001,ws_deaths,3,,\n"
     ",,,,,,,,\n"
     "500112,2024,1,,,industrial_zones,4,,";
 
@@ -215,7 +215,7 @@ static const s_exp_report_t s_good_csv_reports[] = {
      2,
      6,
      1,
-     {{"vuln_rectified", "", PA_AMOUNT_RATIO, 0, 0.5, 1}}},
+     {{"vuln_rectified", "", PA_AMOUNT_RATIO, 0, 1, 2}}},
     {"id,with,commas",
      "500103",
      PA_PERIOD_QUARTER,
@@ -232,7 +232,7 @@ static const s_exp_report_t s_good_csv_reports[] = {
      3,
      9,
      1,
-     {{"ws_deaths", "500112001", PA_AMOUNT_COUNT, INFINITY, 0, 0}}},
+     {{"ws_deaths", "500112001", PA_AMOUNT_COUNT, 3, 0, 0}}},
     {"",
      "500112",
      PA_PERIOD_YEAR,
@@ -277,8 +277,8 @@ static const char s_good_json[] =
     "     {\"indicator\": \"ws_deaths\", \"town\": \"500101001\", \"count\": 0},\n"
     "     {\"indicator\": \"event_closure\", \"town\": null, \"numerator\": 190,\n"
     "      \"denominator\": 200},\n"
-    "     {\"count\": 1E+2, \"indicator\": \"fire_incidents\"},\n"
-    "     {\"indicator\": \"big\", \"numerator\": 9007199254740993, \"denominator\": 0.1}\n"
+    "     {\"count\": 100, \"indicator\": \"fire_incidents\"},\n"
+    "     {\"indicator\": \"big\", \"numerator\": 9007199254740993, \"denominator\": 3}\n"
     "   ]},\n"
     "  {\"values\": [], \"period_start\": \"2024-03-06\", \"district\": \"500105\",\n"
     "   \"period_type\": \"week\", \"revision\": null, \"report_id\": null}\n"
@@ -296,7 +296,7 @@ static const s_exp_report_t s_good_json_reports[] = {
       {"event_closure", "", PA_AMOUNT_RATIO, 0, 190, 200},
       {"fire_incidents", "", PA_AMOUNT_COUNT, 100, 0, 0},
       /* strtod on the exact text: the nearest double, 2^53 */
-      {"big", "", PA_AMOUNT_RATIO, 0, 9007199254740992.0, 0.1}}},
+      {"big", "", PA_AMOUNT_RATIO, 0, 9007199254740992.0, 3}}},
     {"", "500105", PA_PERIOD_WEEK, "2024-03-06", 1, 11, 0, {{0}}},
 };
 
@@ -466,8 +466,9 @@ Test(input_json, bom_and_empty_stream)
                  err.msg);
     s_assert_expected(&got, "a.json", s_array_json_reports, S_N(s_array_json_reports));
     s_collect_free(&got);
-    /* An NDJSON stream with no lines has no reports, and that is fine. */
-    cr_assert_eq(s_run(PA_FORMAT_JSON, "e.ndjson", " \n", 2, 0, &got, &err), PA_OK, "%s", err.msg);
+    /* An NDJSON stream with no lines has no reports: the wrong file. */
+    cr_assert_eq(s_run(PA_FORMAT_JSON, "e.ndjson", " \n", 2, 0, &got, &err), PA_EINVAL);
+    cr_assert_str_eq(err.msg, "e.ndjson: no reports: the input is empty");
     cr_assert_eq(got.n, 0);
     s_collect_free(&got);
 }
@@ -518,11 +519,13 @@ static const s_error_case_t s_error_cases[] = {
     {"unknown column",
      PA_FORMAT_CSV,
      "district,period,indicator,cuont\n",
-     {"t.in:1: cuont: unknown column"}},
+     {"t.in:1:4: cuont: unknown column (the columns are district, period, period_type, "
+      "period_start, revision, report_id, town, indicator, count, numerator, denominator; "
+      "--ignore-columns skips others)"}},
     {"duplicate column",
      PA_FORMAT_CSV,
      "district,period,indicator,count,count\n",
-     {"t.in:1: count: duplicate column"}},
+     {"t.in:1:5: count: duplicate column (also column 4)"}},
     {"missing district column",
      PA_FORMAT_CSV,
      "\n\nperiod,indicator,count\n",
@@ -542,7 +545,7 @@ static const s_error_case_t s_error_cases[] = {
     {"period with period_type",
      PA_FORMAT_CSV,
      "district,period,period_type,indicator,count\n",
-     {"t.in:1: period_type:"}},
+     {"t.in:1:3: period_type: cannot be given with column period"}},
     {"missing amount columns",
      PA_FORMAT_CSV,
      "district,period,indicator\n",
@@ -554,99 +557,100 @@ static const s_error_case_t s_error_cases[] = {
     {"empty column name",
      PA_FORMAT_CSV,
      "district,,period,indicator,count\n",
-     {"t.in:1: column 2: empty column name"}},
-    {"empty input", PA_FORMAT_CSV, "", {"t.in:1: header:"}},
+     {"t.in:1:2: column 2: empty column name"}},
+    {"empty input", PA_FORMAT_CSV, "", {"t.in: no reports: the file is empty"}},
     /* CSV rows */
     {"bad number",
      PA_FORMAT_CSV,
      S_CSV_HEAD S_CSV_ROW "500101,2024-03,500101002,ws_deaths,1x,,\n",
-     {"t.in:3: count: '1x' is not a number"}},
+     {"t.in:3:5: count: '1x' is not a number"}},
     {"bad numerator",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,event_closure,,1 9,200\n",
-     {"t.in:2: numerator: '1 9' is not a number"}},
+     {"t.in:2:6: numerator: '1 9' is not a number"}},
     {"both count and ratio",
      PA_FORMAT_CSV,
      S_CSV_HEAD S_CSV_ROW S_CSV_ROW "500101,2024-03,,x,1,1,2\n",
-     {"t.in:4: count: both"}},
+     {"t.in:4:5: count: both"}},
     {"neither count nor ratio",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,x,,,\n",
-     {"t.in:2: count: neither"}},
+     {"t.in:2:5: count: neither"}},
     {"numerator only",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,x,,1,\n",
-     {"t.in:2: denominator: missing"}},
+     {"t.in:2:7: denominator: missing"}},
     {"denominator only",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,x,,,2\n",
-     {"t.in:2: numerator: missing"}},
+     {"t.in:2:6: numerator: missing"}},
     {"bad period",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-13,,x,1,,\n",
-     {"t.in:2: period: '2024-13'"}},
-    {"missing period", PA_FORMAT_CSV, S_CSV_HEAD "500101,,,x,1,,\n", {"t.in:2: period: missing"}},
+     {"t.in:2:2: period: '2024-13'"}},
+    {"missing period", PA_FORMAT_CSV, S_CSV_HEAD "500101,,,x,1,,\n", {"t.in:2:2: period: missing"}},
     {"bad period_type",
      PA_FORMAT_CSV,
      "district,period_type,period_start,indicator,count\n500101,monthly,2024-03-01,x,1\n",
-     {"t.in:2: period_type: 'monthly'"}},
+     {"t.in:2:2: period_type: 'monthly'"}},
     {"bad period_start",
      PA_FORMAT_CSV,
      "district,period_type,period_start,indicator,count\n500101,month,2024-02-30,x,1\n",
-     {"t.in:2: period_start: '2024-02-30'"}},
+     {"t.in:2:3: period_start: '2024-02-30'"}},
     {"bad revision",
      PA_FORMAT_CSV,
      "district,period,revision,indicator,count\n500101,2024,0,x,1\n",
-     {"t.in:2: revision: '0' is not a positive integer"}},
+     {"t.in:2:3: revision: '0' is not a positive integer"}},
     {"missing district",
      PA_FORMAT_CSV,
      S_CSV_HEAD ",2024-03,,x,1,,\n",
-     {"t.in:2: district: missing"}},
+     {"t.in:2:1: district: missing"}},
     {"missing indicator",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,,1,,\n",
-     {"t.in:2: indicator: missing"}},
+     {"t.in:2:4: indicator: missing"}},
     {"district too long",
      PA_FORMAT_CSV,
      S_CSV_HEAD "50010111,2024-03,,x,1,,\n",
-     {"t.in:2: district: '50010111' is longer than 7 characters"}},
+     {"t.in:2:1: district: '50010111' is not a district code (6 digits, e.g. 500108)"}},
     {"town too long",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,500101001001,x,1,,\n",
-     {"t.in:2: town:", "longer than 11"}},
+     {"t.in:2:3: town: '500101001001' is not a town code (9 digits, e.g. 500108001)"}},
     {"indicator too long",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,a_very_long_indicator_name_that_is_over_40,1,,\n",
-     {"t.in:2: indicator:", "longer than 39"}},
+     {"t.in:2:4: indicator:", "longer than 39 characters"}},
     {"report_id too long",
      PA_FORMAT_CSV,
      "district,period,report_id,indicator,count\n500101,2024,"
      "0123456789012345678901234567890123456789012345678901234567890123456789,x,1\n",
-     {"t.in:2: report_id:", "longer than 64"}},
+     {"t.in:2:3: report_id:", "longer than 64 characters"}},
     {"truncated quote",
      PA_FORMAT_CSV,
      S_CSV_HEAD S_CSV_ROW "500101,2024-03,\"500101002,ws_deaths,1,,\n",
-     {"t.in:3: town: quoted field not closed"}},
+     {"t.in:3:3: town: quoted field not closed"}},
     {"misplaced quote",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,50\"0101,x,1,,\n",
-     {"t.in:2: town: misplaced quote"}},
+     {"t.in:2:3: town: misplaced quote"}},
     {"extra field",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,x,1,,,9\n",
-     {"t.in:2: field 8: extra field"}},
+     {"t.in:2:8: row: extra field (the header has 7 columns; a quoted number with a "
+      "thousands separator, \"1,234\", is one field, 1,234 is two)"}},
     {"missing field",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,x,1\n",
-     {"t.in:2: numerator: missing field"}},
+     {"t.in:2:6: numerator: missing field"}},
     {"error after a multi-line row",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,\"5001\n01001\",x,1,,\n500101,2024-03,,x,z,,\n",
-     {"t.in:4: count: 'z'"}},
+     {"t.in:4:5: count: 'z'"}},
     {"error in a multi-line row",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,\"5001\n01001\",x,z,,\n",
-     {"t.in:2: count: 'z'"}},
+     {"t.in:2:5: count: 'z'"}},
     /* JSON */
     {"unknown key",
      PA_FORMAT_JSON,
@@ -752,7 +756,7 @@ static const s_error_case_t s_error_cases[] = {
     {"json town too long",
      PA_FORMAT_JSON,
      "[{\"values\":[{\"town\":\"500101001001\"}]}]",
-     {"[0].values[0].town: '500101001001' is longer than 11 characters"}},
+     {"[0].values[0].town: '500101001001' is not a town code (9 digits, e.g. 500108001)"}},
     {"json NUL in string",
      PA_FORMAT_JSON,
      "[{\"district\":\"50\\u00001\"}]",
@@ -784,7 +788,7 @@ Test(input, error_lines_are_the_same_with_crlf)
     s_collect_t got = {0};
     pa_err_t err;
     cr_assert_eq(s_run(PA_FORMAT_CSV, "c.csv", crlf, strlen(crlf), 0, &got, &err), PA_EINVAL);
-    cr_assert_str_eq(err.msg, "c.csv:4: count: '1x' is not a number");
+    cr_assert_str_eq(err.msg, "c.csv:4:5: count: '1x' is not a number");
     /* The report before the bad row's own report is not handed on. */
     cr_assert_eq(got.n, 0);
     s_collect_free(&got);
