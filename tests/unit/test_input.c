@@ -50,12 +50,13 @@ static void s_collect_free(s_collect_t *c)
     memset(c, 0, sizeof *c);
 }
 
-/* Feeds text to a new reader in chunks of chunk bytes (0 = all at once). */
-static int s_run(pa_format_t format, const char *source, const char *text, size_t len, size_t chunk,
-                 s_collect_t *out, pa_err_t *err)
+/* Feeds text to a new reader with opts (may be NULL) in chunks of chunk
+ * bytes (0 = all at once). */
+static int s_run_opts(pa_format_t format, const char *source, const pa_input_opts_t *opts,
+                      const char *text, size_t len, size_t chunk, s_collect_t *out, pa_err_t *err)
 {
     pa_err_clear(err);
-    pa_input_t *in = pa_input_new(format, source, s_collect_cb, out, err);
+    pa_input_t *in = pa_input_new_opts(format, source, opts, s_collect_cb, out, err);
     cr_assert_not_null(in, "pa_input_new: %s", err->msg);
     int rc = PA_OK;
     if (chunk == 0)
@@ -69,6 +70,12 @@ static int s_run(pa_format_t format, const char *source, const char *text, size_
     pa_input_destroy(&in);
     cr_assert_null(in);
     return rc;
+}
+
+static int s_run(pa_format_t format, const char *source, const char *text, size_t len, size_t chunk,
+                 s_collect_t *out, pa_err_t *err)
+{
+    return s_run_opts(format, source, NULL, text, len, chunk, out, err);
 }
 
 static bool s_same_double(double a, double b)
@@ -988,4 +995,229 @@ Test(input, format_helpers)
     pa_input_destroy(NULL);
     pa_input_t *none = NULL;
     pa_input_destroy(&none);
+}
+
+/* ---------------------------------------------------------------- what people get wrong (issue 11)
+ */
+
+typedef struct {
+    pa_format_t format;
+    const char *text;
+    const char *msg; /* the whole message, exactly */
+} s_exact_t;
+
+#define S_CNT_HEAD "district,period,indicator,count\n"
+#define S_RAT_HEAD "district,period,indicator,count,numerator,denominator\n"
+#define S_JV(v)                                                                                    \
+    "[{\"district\":\"500101\",\"period\":\"2024-03\",\"values\":[\n{\"indicator\":\"x\"," v "}]}" \
+    "]"
+
+static const s_exact_t s_exact_cases[] = {
+    /* Numbers follow JSON's grammar in CSV too. */
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,0x10\n",
+     "t.csv:2:4: count: '0x10' is not a number (decimal digits only)"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,inf\n", "t.csv:2:4: count: 'inf' is not a number"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,nan\n", "t.csv:2:4: count: 'nan' is not a number"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,+1\n",
+     "t.csv:2:4: count: '+1' is not a number (no leading +)"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,.5\n",
+     "t.csv:2:4: count: '.5' is not a number (write 0.5, not .5)"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,1.\n", "t.csv:2:4: count: '1.' is not a number"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,012\n",
+     "t.csv:2:4: count: '012' is not a number (no leading zeros)"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,\"1,234\"\n",
+     "t.csv:2:4: count: '1,234' is not a number (no thousands separators: write 1234, not "
+     "1,234)"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,1e400\n",
+     "t.csv:2:4: count: '1e400' is too large"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,x,1e-400\n",
+     "t.csv:2:4: count: '1e-400' is too small (it underflows to 0)"},
+    {PA_FORMAT_CSV, S_RAT_HEAD "500101,2024-03,x,,97.9%,100\n",
+     "t.csv:2:5: numerator: '97.9%' is not a number (no percent signs: rates are sent as numerator "
+     "and denominator counts, e.g. 188,192)"},
+    {PA_FORMAT_JSON, S_JV("\"count\":1e-400"),
+     "t.json:2: [0].values[0].count: '1e-400' is too small (it underflows to 0)"},
+    /* Counts are whole numbers, written as such. */
+    {PA_FORMAT_CSV, S_RAT_HEAD "500101,2024-03,ws_deaths,1.0,,\n",
+     "t.csv:2:4: count: '1.0' is not written as a whole number (write 1)"},
+    {PA_FORMAT_CSV, S_RAT_HEAD "500101,2024-03,ws_deaths,1.5,,\n",
+     "t.csv:2:4: count: '1.5' is not a whole number (counts are whole numbers)"},
+    {PA_FORMAT_CSV, S_RAT_HEAD "500101,2024-03,event_closure,,97.9,100\n",
+     "t.csv:2:5: numerator: '97.9' is not a whole number (it looks like a percentage: rates are "
+     "sent as numerator and denominator counts, e.g. 188,192)"},
+    {PA_FORMAT_CSV, S_RAT_HEAD "500101,2024-03,event_closure,,0.979,1\n",
+     "t.csv:2:5: numerator: '0.979' is not a whole number (it looks like a share: rates are sent "
+     "as numerator and denominator counts, e.g. 188,192)"},
+    {PA_FORMAT_CSV, S_RAT_HEAD "500101,2024-03,event_closure,,188,192.5\n",
+     "t.csv:2:6: denominator: '192.5' is not a whole number (rates are sent as numerator and "
+     "denominator counts, e.g. 188,192)"},
+    {PA_FORMAT_JSON, S_JV("\"count\":1.5"),
+     "t.json:2: [0].values[0].count: '1.5' is not a whole number (counts are whole numbers)"},
+    {PA_FORMAT_JSON, S_JV("\"numerator\":97.9,\"denominator\":100"),
+     "t.json:2: [0].values[0].numerator: '97.9' is not a whole number (it looks like a "
+     "percentage: rates are sent as numerator and denominator counts, e.g. 188,192)"},
+    /* Characters, not bytes; codes say what they look like. */
+    {PA_FORMAT_CSV, S_CNT_HEAD "南岸区,2024-03,x,1\n",
+     "t.csv:2:1: district: '南岸区' is not a district code (6 digits, e.g. 500108)"},
+    {PA_FORMAT_CSV,
+     "district,period,report_id,indicator,count\n500101,2024-03,"
+     "一二三四五六七八九十一二三四五六七八九十一二三,x,1\n",
+     "t.csv:2:3: report_id: '一二三四五六七八九十一二三四...' is too long (23 characters, 69 "
+     "bytes in UTF-8; at most 64 bytes)"},
+    {PA_FORMAT_JSON, "[{\"district\":\"南岸区\"}]",
+     "t.json: 2 syntax errors\n"
+     "t.json:1: [0].district: '南岸区' is not a district code (6 digits, e.g. 500108)\n"
+     "t.json:1: [0].period: missing (or give period_type and period_start)"},
+    /* Not UTF-8: "区县" in GBK. */
+    {PA_FORMAT_CSV, "\xC7\xF8\xCF\xD8,period,indicator,count\n",
+     "t.csv:1:1: encoding: the file is not UTF-8 (byte 0xC7); it may be GBK: save it as \"CSV "
+     "UTF-8\""},
+    {PA_FORMAT_CSV, S_CNT_HEAD "500101,2024-03,\xC7\xF8,1\n",
+     "t.csv:2:3: encoding: the file is not UTF-8 (byte 0xC7); it may be GBK: save it as \"CSV "
+     "UTF-8\""},
+    {PA_FORMAT_JSON, "[{\"district\":\"\xC7\xF8\"}]",
+     "t.json:1: [0].district: the file is not UTF-8 (it may be GBK): save it as UTF-8"},
+    /* Headers: an unknown column lists the valid ones. */
+    {PA_FORMAT_CSV, "district,period,indicator,count,remarks\n500101,2024-03,x,1,ok\n",
+     "t.csv:1:5: remarks: unknown column (the columns are district, period, period_type, "
+     "period_start, revision, report_id, town, indicator, count, numerator, denominator; "
+     "--ignore-columns skips others)"},
+    /* No reports is an error. */
+    {PA_FORMAT_CSV, S_CNT_HEAD, "t.csv: no reports: the file has a header row but no data rows"},
+    {PA_FORMAT_CSV, S_CNT_HEAD "\n,,,\n",
+     "t.csv: no reports: the file has a header row but no data rows"},
+    {PA_FORMAT_CSV, "", "t.csv: no reports: the file is empty"},
+    {PA_FORMAT_JSON, "[]", "t.json: no reports: the input holds no report object"},
+    {PA_FORMAT_JSON, "{\"reports\": []}", "t.json: no reports: the input holds no report object"},
+    /* Several errors in one run, in file order; nothing is handed on. */
+    {PA_FORMAT_CSV,
+     S_RAT_HEAD "500101,2024-03,a,1,,\n500101,2024-03,b,x,,\n500101,2024-03,c,1,,\n"
+                "500101,2024-03,d,,97.9,100\n500101,2024-13,e,1,,\n",
+     "t.csv: 3 syntax errors\n"
+     "t.csv:3:4: count: 'x' is not a number\n"
+     "t.csv:5:5: numerator: '97.9' is not a whole number (it looks like a percentage: rates are "
+     "sent as numerator and denominator counts, e.g. 188,192)\n"
+     "t.csv:6:2: period: '2024-13' is not a period (2024-03-05, 2024-W09, 2024-03, 2024-Q1 or "
+     "2024)"},
+    {PA_FORMAT_JSON,
+     "[{\"district\":\"500101\",\"period\":\"2024-03\",\"values\":[\n"
+     "{\"indicator\":\"a\",\"count\":1.5},\n{\"indicator\":\"b\",\"count\":\"2\"},\n"
+     "{\"indicator\":\"c\",\"count\":3}]}]",
+     "t.json: 2 syntax errors\n"
+     "t.json:2: [0].values[0].count: '1.5' is not a whole number (counts are whole numbers)\n"
+     "t.json:3: [0].values[1].count: expected a number, got a string"},
+};
+
+Test(input, messages_users_see_are_exact)
+{
+    for (size_t i = 0; i < S_N(s_exact_cases); i++) {
+        const s_exact_t *c = &s_exact_cases[i];
+        const char *source = c->format == PA_FORMAT_CSV ? "t.csv" : "t.json";
+        s_collect_t got = {0};
+        pa_err_t err;
+        int rc = s_run(c->format, source, c->text, strlen(c->text), 0, &got, &err);
+        cr_assert_eq(rc, PA_EINVAL, "case %zu: rc %d (%s)", i, rc, err.msg);
+        cr_assert_str_eq(err.msg, c->msg, "case %zu: %s", i, err.msg);
+        cr_assert_eq(got.n, 0, "case %zu: nothing of a file with errors is handed on", i);
+        s_collect_free(&got);
+        s_assert_chunk_invariant(c->format, source, c->text);
+    }
+}
+
+Test(input_csv, headers_match_in_any_case_and_ignored_columns_are_skipped)
+{
+    const char text[] = " District ,PERIOD,Indicator,Count,Remarks,checked_by\n"
+                        "500101,2024-03,ws_deaths,2,\"late, phoned\",王\n"
+                        "500101,2024-03,fire_deaths,0,,\n";
+    pa_input_opts_t opts = {.ignore_columns = "remarks, Checked_By"};
+    s_collect_t got = {0};
+    pa_err_t err;
+    for (size_t chunk = 0; chunk <= strlen(text); chunk++) {
+        cr_assert_eq(
+            s_run_opts(PA_FORMAT_CSV, "i.csv", &opts, text, strlen(text), chunk, &got, &err), PA_OK,
+            "chunk %zu: %s", chunk, err.msg);
+        cr_assert_eq(got.n, 1);
+        cr_assert_eq(got.reports[0]->n_values, 2);
+        cr_assert_str_eq(got.reports[0]->values[0].indicator, "ws_deaths");
+        cr_assert_eq(got.reports[0]->values[0].count, 2);
+        s_collect_free(&got);
+    }
+    /* Without the option the first extra column is named, with the valid ones. */
+    opts.ignore_columns = "checked_by";
+    cr_assert_eq(s_run_opts(PA_FORMAT_CSV, "i.csv", &opts, text, strlen(text), 0, &got, &err),
+                 PA_EINVAL);
+    cr_assert_str_eq(err.msg, "i.csv:1:5: Remarks: unknown column (the columns are district, "
+                              "period, period_type, period_start, revision, report_id, town, "
+                              "indicator, count, numerator, denominator; --ignore-columns skips "
+                              "others)");
+    s_collect_free(&got);
+}
+
+static void s_count_error_cb(void *arg, const char *message)
+{
+    size_t *n = arg;
+    cr_assert_not_null(strstr(message, "b.csv:"), "%s", message);
+    (*n)++;
+}
+
+/* Up to PA_INPUT_MAX_ERRORS errors, each passed on as found; the message
+ * holds what fits and counts the rest. */
+Test(input_csv, errors_stop_at_the_limit)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *w = open_memstream(&text, &len);
+    cr_assert_not_null(w);
+    fprintf(w, S_CNT_HEAD);
+    for (int i = 0; i < 30; i++)
+        fprintf(w, "500101,2024-03,x,%d.5\n", i);
+    cr_assert_eq(fclose(w), 0);
+    size_t n_cb = 0;
+    pa_input_opts_t opts = {.on_error = s_count_error_cb, .error_arg = &n_cb};
+    s_collect_t got = {0};
+    pa_err_t err;
+    cr_assert_eq(s_run_opts(PA_FORMAT_CSV, "b.csv", &opts, text, len, 0, &got, &err), PA_EINVAL);
+    cr_assert_eq(n_cb, PA_INPUT_MAX_ERRORS);
+    const char *head = "b.csv: 20 syntax errors (stopped there)\n"
+                       "b.csv:2:4: count: '0.5' is not a whole number (counts are whole numbers)\n"
+                       "b.csv:3:4: count: '1.5' is not a whole number (counts are whole numbers)\n";
+    cr_assert_eq(strncmp(err.msg, head, strlen(head)), 0, "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "\nb.csv: ... and 14 more"), "%s", err.msg);
+    cr_assert_eq(got.n, 0);
+    s_collect_free(&got);
+    /* A lower limit is honoured. */
+    n_cb = 0;
+    opts.max_errors = 2;
+    cr_assert_eq(s_run_opts(PA_FORMAT_CSV, "b.csv", &opts, text, len, 7, &got, &err), PA_EINVAL);
+    cr_assert_eq(n_cb, 2);
+    cr_assert_str_eq(err.msg,
+                     "b.csv: 2 syntax errors (stopped there)\n"
+                     "b.csv:2:4: count: '0.5' is not a whole number (counts are whole numbers)\n"
+                     "b.csv:3:4: count: '1.5' is not a whole number (counts are whole numbers)");
+    s_collect_free(&got);
+    free(text);
+}
+
+/* Each value keeps the line it was read from, so that a rejection can be
+ * mapped back to FILE:LINE. */
+Test(input, values_keep_their_line)
+{
+    s_collect_t got = {0};
+    pa_err_t err;
+    cr_assert_eq(s_run(PA_FORMAT_CSV, "good.csv", s_good_csv, strlen(s_good_csv), 0, &got, &err),
+                 PA_OK, "%s", err.msg);
+    const size_t csv_lines[][3] = {{2, 3, 4}, {6}, {7, 8}, {9}, {12}};
+    for (size_t i = 0; i < got.n; i++)
+        for (size_t j = 0; j < got.reports[i]->n_values; j++)
+            cr_assert_eq(got.reports[i]->values[j].line, csv_lines[i][j],
+                         "report %zu value %zu: %zu", i, j, got.reports[i]->values[j].line);
+    s_collect_free(&got);
+    cr_assert_eq(
+        s_run(PA_FORMAT_JSON, "good.json", s_good_json, strlen(s_good_json), 0, &got, &err), PA_OK,
+        "%s", err.msg);
+    const size_t json_lines[] = {5, 6, 8, 9};
+    for (size_t j = 0; j < got.reports[0]->n_values; j++)
+        cr_assert_eq(got.reports[0]->values[j].line, json_lines[j], "value %zu: %zu", j,
+                     got.reports[0]->values[j].line);
+    s_collect_free(&got);
 }
