@@ -83,7 +83,7 @@ void pa_str_quote(char *out, size_t size, const char *text, size_t len)
         return;
     const unsigned char *u = (const unsigned char *)text;
     /* When it does not all fit, keep room for "..." (if there is any). */
-    size_t room = len < size ? len : (size > 4 ? size - 4 : 0);
+    size_t room = len < size ? len : (size > 4 ? size - 4 : size - 1);
     size_t o = 0, i = 0;
     while (i < len) {
         size_t n = s_seq_len(u + i, len - i);
