@@ -564,7 +564,9 @@ static int s_scalar(pa_json_t *self, s_type_t type, const char *text, size_t len
         s_value_scalar(self, type, text, len);
         break;
     case S_WRAPPER_VAL:
-        s_wrong_type(self, s_expected(self), type);
+        /* No state to go on in: the reports are not where they should be. */
+        s_fail(self, PA_EINVAL, self->key_text, "expected %s, got %s", s_expected(self),
+               s_type_names[type]);
         break;
     case S_REPORTS:
         s_fail(self, PA_EINVAL, NULL, "expected a report object, got %s", s_type_names[type]);
