@@ -1,5 +1,7 @@
-# Writes a C file holding every sql/NNN_name.sql migration as a string, so the
-# worker binary carries its schema. Invoked with -DOUT=... -DFILES=a|b|c.
+# Writes a C file holding every sql/NNN_name.sql migration and every
+# definition file (sql/functions/*.sql, then sql/views/*.sql) as strings, so
+# the worker binary carries its schema. Invoked with -DOUT=... -DFILES=a|b|c
+# -DDEFS=x|y|z -DROOT=<sql dir>.
 set(body "/* Generated from sql/ by cmake/embed_sql.cmake; do not edit. */\n#include \"pa_migrate.h\"\n\n")
 set(entries "")
 string(REPLACE "|" ";" FILES "${FILES}")
@@ -12,6 +14,18 @@ foreach(f ${FILES})
   string(APPEND body "static const char s_sql_${num}[] = {${hex} 0x00};\n")
   string(APPEND entries "    {${version}, \"${name}\", s_sql_${num}},\n")
 endforeach()
-string(APPEND body "\nconst pa_migration_t pa_migrations[] = {\n${entries}    {0, NULL, NULL},\n};\n")
+string(APPEND body "\nconst pa_migration_t pa_migrations[] = {\n${entries}    {0, NULL, NULL},\n};\n\n")
+set(defs "")
+set(i 0)
+string(REPLACE "|" ";" DEFS "${DEFS}")
+foreach(f ${DEFS})
+  file(RELATIVE_PATH rel ${ROOT} ${f})
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char s_def_${i}[] = {${hex} 0x00};\n")
+  string(APPEND defs "    {\"${rel}\", s_def_${i}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst pa_definition_t pa_definitions[] = {\n${defs}    {NULL, NULL},\n};\n")
 file(WRITE ${OUT}.tmp "${body}")
 file(RENAME ${OUT}.tmp ${OUT})

@@ -26,7 +26,7 @@
 #define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
 #define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
 #define PA_AGGREGATE_QUIET_MS  250   /* aggregate only after this long without a submission */
-#define PA_AGGREGATE_DISTRICTS 2     /* districts per idle aggregation step */
+#define PA_AGGREGATE_DISTRICTS 38    /* districts per idle aggregation step */
 #define PA_AGGREGATE_CHECK_MS  1000  /* look at an empty aggregation queue this often */
 #define PA_AGGREGATE_RETRY_MS  5000  /* back off after a failed aggregation step */
 #define PA_BATCH_MAX_BYTES     (64 * 1024 * 1024) /* flush a batch holding this many bytes */
