@@ -118,14 +118,15 @@ static int s_apply_definitions(PGconn *conn, int *applied, pa_err_t *err)
     int rc = s_exec(conn, "BEGIN", PGRES_COMMAND_OK, "begin", err);
     bool in_tx = rc == PA_OK, same = false;
     if (rc == PA_OK)
-        rc = s_exec(conn, "SELECT pg_advisory_xact_lock(" PA_MIGRATE_LOCK_KEY ")",
-                    PGRES_TUPLES_OK, "lock", err);
+        rc = s_exec(conn, "SELECT pg_advisory_xact_lock(" PA_MIGRATE_LOCK_KEY ")", PGRES_TUPLES_OK,
+                    "lock", err);
     if (rc == PA_OK)
         rc = s_definitions_same(conn, &same, err);
     if (rc != PA_OK || same)
         goto cleanup;
     /* Bodies refer to objects of later files (views, temporary tables). */
-    rc = s_exec(conn, "SET LOCAL check_function_bodies = off; SET LOCAL client_min_messages = warning",
+    rc = s_exec(conn,
+                "SET LOCAL check_function_bodies = off; SET LOCAL client_min_messages = warning",
                 PGRES_COMMAND_OK, "set", err);
     if (rc == PA_OK)
         rc = s_exec(conn, s_drop_definitions, PGRES_COMMAND_OK, "dropping old definitions", err);

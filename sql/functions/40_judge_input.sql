@@ -35,7 +35,11 @@ $$;
 
 CREATE OR REPLACE FUNCTION pingan.judge_prepare(p_district text[], p_type text[], p_start date[])
 RETURNS int
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE
+-- The CTEs are large and their estimates poor: nested loops over them were
+-- quadratic in the number of subjects; hash joins are linear.
+SET enable_nestloop = off SET jit = off SET work_mem = '256MB'
+AS $$
 DECLARE
     v_n int;
 BEGIN
@@ -228,21 +232,26 @@ BEGIN
         WHERE s.aggregation = 'stock'
         ORDER BY s.target_id, s.level, s.area_code, s.period_type, s.period_start, f.fe DESC,
                  pingan.period_rank(f.ft)),
-    -- bottom lines: any current report of the area overlapping the span
-    occ AS (
-        SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start,
-               max(v.count) AS occ_max
-        FROM s
-        JOIN pingan.report AS r
-          ON r.district_code = s.district_code
-         AND r.period_start < least(s.period_end, s.as_of + 1) AND r.period_end > s.period_start
-        JOIN pingan.value AS v
-          ON v.report_pk = r.id AND v.indicator_code = s.indicator_code AND v.count > s.threshold
-         AND (s.level <> 'town' OR v.town_code = s.area_code)
-        WHERE s.rule = 'max_count'
+    -- bottom lines: a week report overlapping the span (weeks build no month,
+    -- and may cross the span's boundary); every other report is in the figures
+    wk AS (
+        SELECT r.district_code, r.period_start, r.period_end, v.indicator_code, v.town_code, v.count
+        FROM pingan.report AS r
+        JOIN pingan.value AS v ON v.report_pk = r.id
+        WHERE r.period_type = 'week' AND r.district_code = ANY (p_district) AND v.count > 0
+          AND v.indicator_code IN (SELECT t.indicator_code FROM pingan.target AS t WHERE t.rule = 'max_count')
           AND NOT EXISTS (SELECT 1 FROM pingan.report AS n
                           WHERE n.district_code = r.district_code AND n.period_type = r.period_type
-                            AND n.period_start = r.period_start AND n.revision > r.revision)
+                            AND n.period_start = r.period_start AND n.revision > r.revision)),
+    occ AS (
+        SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start, max(w.count) AS occ_max
+        FROM s
+        JOIN wk AS w
+          ON w.district_code = s.district_code AND w.indicator_code = s.indicator_code
+         AND w.count > s.threshold
+         AND w.period_start < least(s.period_end, s.as_of + 1) AND w.period_end > s.period_start
+         AND (s.level <> 'town' OR w.town_code = s.area_code)
+        WHERE s.rule = 'max_count'
         GROUP BY s.target_id, s.level, s.area_code, s.period_type, s.period_start)
     SELECT s.*, sp.ll_months, sp.ll_a_c, sp.ll_a_n, sp.ll_a_d, sp.ll_r_c, sp.ll_r_n, sp.ll_r_d,
            sp.a_c, sp.a_n, sp.a_d, sp.a_months, coalesce(sp.a_has, false) OR o.p_c IS NOT NULL

@@ -77,10 +77,10 @@ BEGIN
 END
 $$;
 
--- max_count (T4, a bottom line): at most threshold. Any current report of
--- the area whose period overlaps the judged span with a count above the
--- threshold fails it, including weeks that cross the span's boundary (weeks
--- build no month). actual is at least the largest such count.
+-- max_count (T4, a bottom line): at most threshold. The figures over the
+-- span, and any current week report of the area overlapping it with a count
+-- above the threshold (weeks build no month, so one crossing the span's
+-- boundary is in no figure), fail it. actual is at least that week's count.
 CREATE OR REPLACE FUNCTION pingan.rule_max_count() RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE

@@ -1,4 +1,4 @@
-/* test_aggregate.c - aggregation and target evaluation (sql/006-008) end to
+/* test_aggregate.c - aggregation and target evaluation (sql/functions) end to
  * end: real pingan-produce and pingan-worker processes feed a throw-away
  * database, and every figure and status below was worked out by hand from
  * tests/data/agg-*.csv (see the comments next to each expectation). Also
@@ -181,7 +181,7 @@ static void s_source(const char *ind, const char *level, const char *area, const
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT reports || '|' || revised || '|' || source_types::text || '|' || direct "
-             "FROM pingan.aggregate WHERE indicator_code = '%s' AND level = '%s' "
+             "FROM pingan.figure WHERE indicator_code = '%s' AND level = '%s' "
              "AND area_code = '%s' AND period_type = '%s' AND period_start = '%s'",
              ind, level, area, ptype, start);
     char *got = pa_testdb_text(&s_db, sql);
@@ -189,14 +189,16 @@ static void s_source(const char *ind, const char *level, const char *area, const
     free(got);
 }
 
-/* One row of pingan.v_target_status. */
+/* One row of pingan.v_target_status; status may be "incomplete/missed" for
+ * status incomplete with verdict missed. */
 static void s_status(const char *target, const char *level, const char *area, const char *ptype,
                      const char *start, double actual, double reference, double threshold,
                      const char *status, double margin)
 {
     char sql[1024], what[256];
     snprintf(sql, sizeof sql,
-             "SELECT actual, reference, threshold, margin, status FROM pingan.v_target_status "
+             "SELECT actual, reference, threshold, margin, status || coalesce('/' || verdict, '') "
+             "FROM pingan.v_target_status "
              "WHERE target_id = '%s' AND level = '%s' AND area_code = '%s' "
              "AND period_type = '%s' AND period_start = '%s'",
              target, level, area, ptype, start);
@@ -206,21 +208,46 @@ static void s_status(const char *target, const char *level, const char *area, co
     s_num(res, 1, reference, what);
     s_num(res, 2, threshold, what);
     s_num(res, 3, margin, what);
-    cr_expect_str_eq(PQgetvalue(res, 0, 4), status, "%s: status", what);
+    char want[64];
+    /* "met" means status met with verdict met */
+    if (strchr(status, '/') || !strcmp(status, "no_data") || !strcmp(status, "no_baseline") ||
+        !strcmp(status, "not_due") || !strcmp(status, "incomplete"))
+        snprintf(want, sizeof want, "%s", status);
+    else
+        snprintf(want, sizeof want, "%s/%s", status, status);
+    cr_expect_str_eq(PQgetvalue(res, 0, 4), want, "%s: status", what);
     PQclear(res);
 }
 
-/* A running period: ytd_actual, ytd_reference, projection and status. */
-static void s_running(const char *target, const char *level, const char *area, double ytd_actual,
-                      double ytd_reference, double projection, const char *status)
+/* The coverage text of one row of pingan.v_target_status. */
+static void s_coverage(const char *target, const char *level, const char *area, const char *ptype,
+                       const char *start, const char *want)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT coverage FROM pingan.v_target_status WHERE target_id = '%s' AND level = '%s' "
+             "AND area_code = '%s' AND period_type = '%s' AND period_start = '%s'",
+             target, level, area, ptype, start);
+    char *got = pa_testdb_text(&s_db, sql);
+    cr_expect_str_eq(got, want, "coverage of %s %s %s %s %s: %s", target, level, area, ptype, start,
+                     got);
+    free(got);
+}
+
+/* A running year 2024: ytd_actual, ytd_reference, projection and
+ * status/verdict. */
+static void s_running_in(const char *target, const char *level, const char *area, const char *when,
+                         double ytd_actual, double ytd_reference, double projection,
+                         const char *status)
 {
     char sql[1024], what[256];
     snprintf(sql, sizeof sql,
-             "SELECT ytd_actual, ytd_reference, projection, status FROM pingan.v_target_status "
+             "SELECT ytd_actual, ytd_reference, projection, status || coalesce('/' || verdict, '') "
+             "FROM pingan.v_target_status "
              "WHERE target_id = '%s' AND level = '%s' AND area_code = '%s' "
              "AND period_type = 'year' AND period_start = '2024-01-01'",
              target, level, area);
-    snprintf(what, sizeof what, "%s %s %s 2024 as of 2024-04-15", target, level, area);
+    snprintf(what, sizeof what, "%s %s %s %s", target, level, area, when);
     PGresult *res = s_one_row(sql);
     s_num(res, 0, ytd_actual, what);
     s_num(res, 1, ytd_reference, what);
@@ -229,17 +256,35 @@ static void s_running(const char *target, const char *level, const char *area, d
     PQclear(res);
 }
 
-/* Rows of pingan.aggregate missing from snapshot, plus rows of snapshot
- * missing from pingan.aggregate. */
-static long s_differences(const char *snapshot)
+static void s_running(const char *target, const char *level, const char *area, double ytd_actual,
+                      double ytd_reference, double projection, const char *status)
 {
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT (SELECT count(*) FROM (SELECT * FROM pingan.aggregate EXCEPT "
-             "SELECT * FROM %s) AS a) + (SELECT count(*) FROM (SELECT * FROM %s EXCEPT "
-             "SELECT * FROM pingan.aggregate) AS b)",
-             snapshot, snapshot);
-    return pa_testdb_long(&s_db, sql);
+    s_running_in(target, level, area, "2024 as of 2024-04-15", ytd_actual, ytd_reference,
+                 projection, status);
+}
+
+/* Rows of figures and judgements (but for when they were written) that
+ * differ from the snapshots public.fig_snap and public.jdg_snap. */
+static long s_differences(void)
+{
+    return pa_testdb_long(
+        &s_db, "SELECT (SELECT count(*) FROM (SELECT * FROM pingan.figure EXCEPT "
+               "SELECT * FROM public.fig_snap) AS a) + (SELECT count(*) FROM (SELECT * FROM "
+               "public.fig_snap EXCEPT SELECT * FROM pingan.figure) AS b) + (SELECT count(*) FROM "
+               "(SELECT * FROM public.jdg_view EXCEPT SELECT * FROM public.jdg_snap) AS c) + "
+               "(SELECT count(*) FROM (SELECT * FROM public.jdg_snap EXCEPT SELECT * FROM "
+               "public.jdg_view) AS d)");
+}
+
+/* Takes the snapshots s_differences compares with. */
+static void s_snapshot(void)
+{
+    s_exec("CREATE OR REPLACE VIEW public.jdg_view AS SELECT target_id, level, area_code, "
+           "period_type, period_start, status, verdict, actual, reference, threshold, margin, "
+           "ytd_actual, ytd_reference, projection, months_covered, units_covered FROM "
+           "pingan.judgement");
+    s_exec("CREATE TABLE public.fig_snap AS SELECT * FROM pingan.figure");
+    s_exec("CREATE TABLE public.jdg_snap AS SELECT * FROM public.jdg_view");
 }
 
 /* Runs `pingan-worker --rebuild` on the test database. */
@@ -322,7 +367,7 @@ Test(aggregate, hand_computed)
     /* Before the correction: A June ws_deaths 0 + 0, the year 2 + 0 = 2. */
     s_figure("ws_deaths", "district", "500101", "month", "2024-06-01", 0, NUL, NUL);
     s_figure("ws_deaths", "district", "500101", "year", "2024-01-01", 2, NUL, NUL);
-    s_status("T4", "city", "500000", "year", "2024-01-01", 0, NUL, 0, "met", 0);
+    s_status("T4", "city", "500000", "year", "2024-01-01", 0, NUL, 0, "incomplete/met", 0);
 
     /* Revision 2 of A June: ws A1 0 -> 2, event_closure A2 8/10 -> 9/10,
      * major_accidents 0 -> 1. */
@@ -352,51 +397,67 @@ Test(aggregate, hand_computed)
               pa_testenv_src("tests/data/agg-baseline.csv", path, sizeof path));
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.load_baseline()"), 1);
 
-    /* Targets for 2024 (a complete year). T1, down 5 % on 2023: */
-    /* city 8 against the baseline 10: threshold 9.5, met by 1.5. */
-    s_status("T1", "city", "500000", "year", "2024-01-01", 8, 10, 9.5, "met", 1.5);
-    /* A 4 against its 2023 reports 4: threshold 3.8, missed by 0.2; B likewise. */
-    s_status("T1", "district", "500101", "year", "2024-01-01", 4, 4, 3.8, "missed", -0.2);
-    s_status("T1", "district", "500102", "year", "2024-01-01", 4, 4, 3.8, "missed", -0.2);
-    /* Towns: B1 2 against 3 (threshold 2.85) met; B2 2 against 1 missed. */
-    s_status("T1", "town", "500102001", "year", "2024-01-01", 2, 3, 2.85, "met", 0.85);
-    s_status("T1", "town", "500102002", "year", "2024-01-01", 2, 1, 0.95, "missed", -1.05);
+    /* Targets for 2024 (a complete year). Only A and B report, so every
+     * city judgement is incomplete (0 of 38 districts complete), with the
+     * verdict its figures give so far. T1, down 5 % on 2023, like for like:
+     * A has March and June in both years: 2+2 = 4 against 3+1 = 4,
+     * threshold 3.8, missed so far. B's 2024 (Q1 and May) has no month or
+     * quarter in common with its 2023 (one year report): B is left out of
+     * both sides, so the city is A's 4 against 4, not 8 against the official
+     * 10 (which needs every district complete). */
+    s_status("T1", "city", "500000", "year", "2024-01-01", 4, 4, 3.8, "incomplete/missed", -0.2);
+    s_coverage("T1", "city", "500000", "year", "2024-01-01", "0/38 districts, 2/12 months");
+    s_status("T1", "district", "500101", "year", "2024-01-01", 4, 4, 3.8, "incomplete/missed",
+             -0.2);
+    s_coverage("T1", "district", "500101", "year", "2024-01-01", "2/28 towns, 2/12 months");
+    s_status("T1", "district", "500102", "year", "2024-01-01", NUL, NUL, NUL, "incomplete", NUL);
+    s_status("T1", "town", "500102001", "year", "2024-01-01", NUL, NUL, NUL, "incomplete", NUL);
     s_status("T1", "district", "500103", "year", "2024-01-01", NUL, NUL, NUL, "no_data", NUL);
     /* 2023 has no earlier year: no_baseline. */
-    s_status("T1", "city", "500000", "year", "2023-01-01", 8, NUL, NUL, "no_baseline", NUL);
+    s_status("T1", "city", "500000", "year", "2023-01-01", NUL, NUL, NUL, "no_baseline", NUL);
     /* T2 fire_incidents: 2024 only (A March 2 + 1), no 2023 figure anywhere. */
-    s_status("T2", "city", "500000", "year", "2024-01-01", 3, NUL, NUL, "no_baseline", NUL);
+    s_status("T2", "city", "500000", "year", "2024-01-01", NUL, NUL, NUL, "no_baseline", NUL);
     s_status("T2", "district", "500102", "year", "2024-01-01", NUL, NUL, NUL, "no_data", NUL);
-    /* T4: the corrected June report of A has one major accident. */
+    /* T4 is a bottom line: the corrected June report of A has one major
+     * accident, missed whatever the coverage. B's T4 so far: met, on Q1. */
     s_status("T4", "city", "500000", "year", "2024-01-01", 1, NUL, 0, "missed", -1);
     s_status("T4", "district", "500101", "year", "2024-01-01", 1, NUL, 0, "missed", -1);
-    s_status("T4", "district", "500102", "year", "2024-01-01", 0, NUL, 0, "met", 0);
-    s_status("T4", "city", "500000", "quarter", "2024-01-01", 0, NUL, 0, "met", 0);
+    s_status("T4", "district", "500102", "year", "2024-01-01", 0, NUL, 0, "incomplete/met", 0);
+    s_coverage("T4", "district", "500102", "year", "2024-01-01", "28/28 towns, 3/12 months");
+    s_status("T4", "city", "500000", "quarter", "2024-01-01", 0, NUL, 0, "incomplete/met", 0);
     s_status("T4", "city", "500000", "month", "2024-06-01", 1, NUL, 0, "missed", -1);
-    /* T9 >= 95 %: city 139/143, A 119/122, B 20/21 met; A1 11/12 missed. */
-    s_status("T9", "city", "500000", "year", "2024-01-01", 139.0 / 143, NUL, 0.95, "met",
+    /* T9 >= 95 %: city 139/143, B 20/21 met so far (B: Q1 and May, 4 of
+     * 12 months); A1 11/12 missed so far. */
+    s_status("T9", "city", "500000", "year", "2024-01-01", 139.0 / 143, NUL, 0.95, "incomplete/met",
              139.0 / 143 - 0.95);
-    s_status("T9", "district", "500102", "year", "2024-01-01", 20.0 / 21, NUL, 0.95, "met",
-             20.0 / 21 - 0.95);
-    s_status("T9", "town", "500101001", "year", "2024-01-01", 11.0 / 12, NUL, 0.95, "missed",
-             11.0 / 12 - 0.95);
-    /* T7 per town (year-end position >= 60 %): A1 8/10, A2 6/10 (June),
-     * B1 7/10, B2 6/10 (May) all meet; every other town has no data. A has
-     * 28 towns: 2/28; B 2/28; the city 4/1031. */
-    s_status("T7", "town", "500101002", "year", "2024-01-01", 0.6, NUL, 0.6, "met", 0);
-    s_status("T7", "town", "500102002", "year", "2024-01-01", 0.6, NUL, 0.6, "met", 0);
+    s_status("T9", "district", "500102", "year", "2024-01-01", 20.0 / 21, NUL, 0.95,
+             "incomplete/met", 20.0 / 21 - 0.95);
+    s_coverage("T9", "district", "500102", "year", "2024-01-01", "2/28 towns, 4/12 months");
+    s_status("T9", "town", "500101001", "year", "2024-01-01", 11.0 / 12, NUL, 0.95,
+             "incomplete/missed", 11.0 / 12 - 0.95);
+    /* B's 2023 is one complete year report: judged on it, complete. */
+    s_status("T9", "district", "500102", "year", "2023-01-01", 28.0 / 30, NUL, 0.95, "missed",
+             28.0 / 30 - 0.95);
+    /* T7 per town, the year-end position >= 60 %: A2 6/10 (June), B2 6/10
+     * (May) meet it so far, but a position of June or May is not the
+     * year's end: incomplete. Every other town has no data. A: 2/28 towns
+     * meet so far; the city 4/1031. */
+    s_status("T7", "town", "500101002", "year", "2024-01-01", 0.6, NUL, 0.6, "incomplete/met", 0);
+    s_status("T7", "town", "500102002", "year", "2024-01-01", 0.6, NUL, 0.6, "incomplete/met", 0);
     s_status("T7", "town", "500101003", "year", "2024-01-01", NUL, NUL, 0.6, "no_data", NUL);
-    s_status("T7", "district", "500101", "year", "2024-01-01", 2.0 / 28, NUL, 1, "missed",
-             2.0 / 28 - 1);
-    s_status("T7", "city", "500000", "year", "2024-01-01", 4.0 / 1031, NUL, 1, "missed",
+    s_status("T7", "district", "500101", "year", "2024-01-01", 2.0 / 28, NUL, 1,
+             "incomplete/missed", 2.0 / 28 - 1);
+    s_coverage("T7", "district", "500101", "year", "2024-01-01", "2/28 towns");
+    s_status("T7", "city", "500000", "year", "2024-01-01", 4.0 / 1031, NUL, 1, "incomplete/missed",
              4.0 / 1031 - 1);
     s_status("T7", "district", "500103", "year", "2024-01-01", NUL, NUL, 1, "no_data", NUL);
-    /* T7 in 2023: A2 was at 6/10 in June but A1 too: both meet. */
-    s_status("T7", "town", "500101001", "year", "2023-01-01", 0.6, NUL, 0.6, "met", 0);
-    /* T10: towns online at the year end, A 2 of 28, the city 4 of 1031. */
-    s_status("T10", "city", "500000", "year", "2024-01-01", 4, NUL, 1031, "missed", -1027);
-    s_status("T10", "district", "500101", "year", "2024-01-01", 2, NUL, 28, "missed", -26);
-    s_status("T10", "town", "500101001", "year", "2024-01-01", 1, NUL, 1, "met", 0);
+    s_status("T7", "town", "500101001", "year", "2023-01-01", 0.6, NUL, 0.6, "incomplete/met", 0);
+    /* T10: towns online at the latest position, A 2 of 28, the city 4 of 1031. */
+    s_status("T10", "city", "500000", "year", "2024-01-01", 4, NUL, 1031, "incomplete/missed",
+             -1027);
+    s_status("T10", "district", "500101", "year", "2024-01-01", 2, NUL, 28, "incomplete/missed",
+             -26);
+    s_status("T10", "town", "500101001", "year", "2024-01-01", 1, NUL, 1, "incomplete/met", 0);
     /* No data at all for T5, T6, T8 or R1: they are not listed. */
     cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.v_target_status WHERE "
                                        "target_id IN ('T5', 'T6', 'T8', 'R1')"),
@@ -406,27 +467,34 @@ Test(aggregate, hand_computed)
                                        "target_id = 'T1' AND period_type = 'year' AND "
                                        "period_start = '2024-01-01'"),
                  39);
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT districts_incomplete FROM pingan.v_city_summary "
+                                       "WHERE target_id = 'T1' AND period_type = 'year' AND "
+                                       "period_start = '2024-01-01'"),
+                 2);
     cr_expect_eq(pa_testdb_long(&s_db, "SELECT districts_missed FROM pingan.v_city_summary WHERE "
                                        "target_id = 'T1' AND period_type = 'year' AND "
                                        "period_start = '2024-01-01'"),
-                 2);
+                 0);
 
-    /* Part-way through 2024: as of 2024-04-15, the year to date is Q1. */
+    /* Part-way through 2024: as of 2024-04-15, the span is Q1. T1 city: A's
+     * March 2 against March 2023 3 (Jan and Feb are missing on both sides);
+     * B's Q1 has no 2023 counterpart. Projection: 2/3 of A's 2023 (4) =
+     * 2.67 <= 3.8: met so far. */
     s_exec("UPDATE pingan.settings SET as_of = '2024-04-15'");
-    /* T1 city: ytd 5 (A March 2 + B Q1 3) against 2023 Q1 3 (A March; B
-     * reported 2023 only as a year): projection 5/3 * 10 = 16.67 > 9.5. */
-    s_running("T1", "city", "500000", 5, 3, 5.0 / 3 * 10, "at_risk");
-    s_status("T1", "city", "500000", "year", "2024-01-01", 5, 10, 9.5, "at_risk", 9.5 - 50.0 / 3);
+    s_running("T1", "city", "500000", 2, 3, 2.0 / 3 * 4, "incomplete/met");
+    s_status("T1", "city", "500000", "year", "2024-01-01", 2, 4, 3.8, "incomplete/met",
+             3.8 - 8.0 / 3);
     /* T9 city ytd: A March 100/102 + B Q1 19/20 = 119/122, on track. */
-    s_running("T9", "city", "500000", 119.0 / 122, NUL, 119.0 / 122, "met");
+    s_running("T9", "city", "500000", 119.0 / 122, NUL, 119.0 / 122, "incomplete/met");
     /* T4: the June accident is after the as-of day. */
-    s_running("T4", "city", "500000", 0, NUL, 0, "met");
-    /* T10: latest position Q1: A 2 + B 1 = 3 of 1031. */
-    s_running("T10", "city", "500000", 3, NUL, 3, "at_risk");
-    /* T7: A2 5/10 in March and B2 5/10 in Q1 are below 60 %. */
-    s_running("T7", "town", "500101002", 0.5, NUL, 0.5, "at_risk");
-    s_status("T7", "district", "500102", "year", "2024-01-01", 1.0 / 28, NUL, 1, "at_risk",
-             1.0 / 28 - 1);
+    s_running("T4", "city", "500000", 0, NUL, 0, "incomplete/met");
+    /* T10: each district's latest position in the span, added up: A's March
+     * 2 + B's Q1 1 = 3 of 1031. */
+    s_running("T10", "city", "500000", 3, NUL, 3, "incomplete/at_risk");
+    /* T7: A2 5/10 in March is the position at the span's end: at risk. */
+    s_running("T7", "town", "500101002", 0.5, NUL, 0.5, "at_risk/at_risk");
+    s_status("T7", "district", "500102", "year", "2024-01-01", 1.0 / 28, NUL, 1,
+             "incomplete/at_risk", 1.0 / 28 - 1);
     s_exec("UPDATE pingan.settings SET as_of = NULL");
 
     /* Completeness (monthly schedule): A March 2024 expects 12 monthly
@@ -450,9 +518,9 @@ Test(aggregate, hand_computed)
     pa_testenv_stop_worker(worker);
 
     /* And a rebuild changes nothing. */
-    s_exec("CREATE TABLE public.incremental AS SELECT * FROM pingan.aggregate");
+    s_snapshot();
     s_rebuild_with_worker();
-    cr_expect_eq(s_differences("public.incremental"), 0);
+    cr_expect_eq(s_differences(), 0);
 }
 
 /* Writes a CSV of daily reports (ws_deaths for 3 towns, event_closure for
@@ -540,7 +608,7 @@ Test(aggregate, concurrent_workers_lose_nothing)
                                 "date_trunc('month', period_start)::date AS m, sum(count) AS c "
                                 "FROM pingan.v_value WHERE indicator_code = 'ws_deaths' "
                                 "GROUP BY 1, 2) AS v FULL JOIN (SELECT area_code, period_start, "
-                                "count_sum FROM pingan.aggregate WHERE level = 'district' AND "
+                                "count_sum FROM pingan.figure WHERE level = 'district' AND "
                                 "indicator_code = 'ws_deaths' AND period_type = 'month') AS a "
                                 "ON a.area_code = v.district_code AND a.period_start = v.m "
                                 "WHERE a.count_sum IS DISTINCT FROM v.c"),
@@ -555,13 +623,13 @@ Test(aggregate, concurrent_workers_lose_nothing)
                                 "f.denominator_sum <> v.d)"),
                  0, "the city Q1 differs from the sum of its day values");
     /* The corrections replaced their days in every aggregate. */
-    cr_expect_gt(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.aggregate WHERE revised > 0 "
+    cr_expect_gt(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.figure WHERE revised > 0 "
                                        "AND period_type = 'year'"),
                  0);
     /* And the concurrent result equals a rebuild from the stored reports. */
-    s_exec("CREATE TABLE public.incremental AS SELECT * FROM pingan.aggregate");
+    s_snapshot();
     cr_assert_gt(pa_testdb_long(&s_db, "SELECT pingan.rebuild_aggregates()"), 0);
-    cr_expect_eq(s_differences("public.incremental"), 0);
+    cr_expect_eq(s_differences(), 0);
 }
 
 Test(aggregate, rebuild_is_identical)
@@ -577,21 +645,148 @@ Test(aggregate, rebuild_is_identical)
     s_send(ep, "tests/data/agg-2024-r2.csv");
     pa_testenv_stop_worker(worker);
 
-    long rows = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.aggregate");
-    cr_assert_gt(rows, 500);
-    s_exec("CREATE TABLE public.incremental AS SELECT * FROM pingan.aggregate");
+    long rows = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.figure");
+    cr_assert_gt(rows, 200);
+    cr_assert_gt(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.judgement"), 1000);
+    /* Day-level copies of the values are not stored. */
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.figure WHERE period_type "
+                                       "NOT IN ('month', 'quarter', 'year')"),
+                 0);
+    s_snapshot();
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.rebuild_aggregates()"), rows);
-    cr_expect_eq(s_differences("public.incremental"), 0);
-    /* The evaluation built on it is the same too. */
-    s_exec("CREATE TABLE public.status AS SELECT * FROM pingan.v_target_status");
-    s_exec("DELETE FROM pingan.aggregate");
+    cr_expect_eq(s_differences(), 0);
+    /* From nothing, the same again. */
+    s_exec("DELETE FROM pingan.figure");
+    s_exec("DELETE FROM pingan.judgement");
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.v_target_status"), 0);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.rebuild_aggregates()"), rows);
-    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM (SELECT * FROM public.status EXCEPT "
-                                       "SELECT * FROM pingan.v_target_status) AS a"),
-                 0);
-    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM (SELECT * FROM "
-                                       "pingan.v_target_status EXCEPT SELECT * FROM "
-                                       "public.status) AS a"),
-                 0);
+    cr_expect_eq(s_differences(), 0);
+}
+
+/* Loads a baseline CSV from tests/data the documented way. */
+static void s_baseline(const char *rel, long rows)
+{
+    char path[512];
+    s_copy_in("COPY pingan.baseline_load FROM STDIN WITH (FORMAT csv, HEADER true)",
+              pa_testenv_src(rel, path, sizeof path));
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.load_baseline()"), rows);
+}
+
+/* tests/data/cov-*.csv: districts C 500103, D 500104 and E 500105 report
+ * monthly; every other district is set to report yearly, so for months only
+ * these three are due. As of 2024-12-15. */
+Test(aggregate, coverage_bottom_line_and_stock_positions)
+{
+    char ep[64], err_path[512];
+    s_exec("UPDATE pingan.district_schedule SET period_type = 'year' "
+           "WHERE district_code NOT IN ('500103', '500104', '500105')");
+    s_exec("UPDATE pingan.settings SET as_of = '2024-12-15'");
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t worker =
+        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("cov.err", err_path, 512), NULL);
+    s_send(ep, "tests/data/cov-2023.csv");
+    s_send(ep, "tests/data/cov-2024.csv");
+    s_baseline("tests/data/cov-baseline.csv", 1);
+
+    /* T1 March 2024 with E missing: C 2 against 3 and D 1 against 2 are
+     * complete and met; E is due and has no data. The city compares the
+     * same two districts on both sides, 3 against 5 (threshold 4.75), and
+     * not against the official 20, which covers all three: incomplete,
+     * met so far. */
+    s_status("T1", "district", "500103", "month", "2024-03-01", 2, 3, 2.85, "met", 0.85);
+    s_status("T1", "district", "500105", "month", "2024-03-01", NUL, NUL, NUL, "no_data", NUL);
+    s_status("T1", "city", "500000", "month", "2024-03-01", 3, 5, 4.75, "incomplete/met", 1.75);
+    s_coverage("T1", "city", "500000", "month", "2024-03-01", "2/3 districts, 1/1 months");
+    /* The 35 yearly districts are not due for a month. */
+    s_status("T1", "district", "500101", "month", "2024-03-01", NUL, NUL, NUL, "not_due", NUL);
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT districts_not_due FROM pingan.v_city_summary "
+                                       "WHERE target_id = 'T1' AND period_type = 'month' AND "
+                                       "period_start = '2024-03-01'"),
+                 35);
+
+    /* E's March arrives (1 against 4): every due district is complete, so
+     * the official March 2023 city figure is the reference: 4 against 20. */
+    s_send(ep, "tests/data/cov-2024-late.csv");
+    s_status("T1", "city", "500000", "month", "2024-03-01", 4, 20, 19, "met", 15);
+    s_coverage("T1", "city", "500000", "month", "2024-03-01", "3/3 districts, 1/1 months");
+    char *src = pa_testdb_text(&s_db, "SELECT reference_source FROM pingan.v_target_status WHERE "
+                                      "target_id = 'T1' AND level = 'city' AND period_type = "
+                                      "'month' AND period_start = '2024-03-01'");
+    cr_expect_str_eq(src, "baseline");
+    free(src);
+
+    /* T4: C's January and February reports say 0, but its week 2024-W05
+     * (Mon 29 Jan to Sun 4 Feb) holds a major accident. Weeks build no
+     * month, so only the bottom line's own check sees it: both months,
+     * the quarter and the year are missed, for C and for the city. March is
+     * not touched by that week. */
+    s_status("T4", "district", "500103", "month", "2024-01-01", 1, NUL, 0, "missed", -1);
+    s_status("T4", "district", "500103", "month", "2024-02-01", 1, NUL, 0, "missed", -1);
+    s_status("T4", "district", "500103", "month", "2024-03-01", 0, NUL, 0, "met", 0);
+    s_status("T4", "city", "500000", "month", "2024-01-01", 1, NUL, 0, "missed", -1);
+    s_status("T4", "city", "500000", "quarter", "2024-01-01", 1, NUL, 0, "missed", -1);
+
+    /* T10 in the running year: C's latest position is November (2 towns
+     * online), D's is June (1): the city adds each district's own latest
+     * position, 3, not November's city figure, 2. */
+    s_running_in("T10", "city", "500000", "2024 as of 2024-12-15", 3, NUL, 3, "incomplete/at_risk");
+
+    /* T5, at least 100 %: E's 1999/2000 is 99.95 %, missed by exactly 0.05
+     * percentage points, in numeric: no binary noise, never equal to the
+     * threshold. */
+    s_status("T5", "district", "500105", "month", "2024-03-01", 0.9995, NUL, 1, "missed", -0.0005);
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.judgement WHERE target_id = "
+                                       "'T5' AND area_code = '500105' AND period_type = 'month' "
+                                       "AND actual = 0.9995 AND margin = -0.0005 AND actual < "
+                                       "threshold"),
+                 1);
+
+    pa_testenv_stop_worker(worker);
+    s_snapshot();
+    s_rebuild_with_worker();
+    cr_expect_eq(s_differences(), 0);
+}
+
+/* tests/data/lfl-*.csv: G 500107 reported quarterly in 2023 (3 deaths a
+ * quarter) and monthly in 2024 (1 a month, January to November); F 500106
+ * reports quarterly (2023: 2 a quarter; 2024: 1 a quarter, Q1 to Q3) and is
+ * scheduled so. As of 2024-12-15. */
+Test(aggregate, like_for_like_and_rhythm)
+{
+    char ep[64], err_path[512];
+    s_exec("UPDATE pingan.district_schedule SET period_type = 'quarter' "
+           "WHERE district_code = '500106'");
+    s_exec("UPDATE pingan.settings SET as_of = '2024-12-15'");
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t worker =
+        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("lfl.err", err_path, 512), NULL);
+    s_send(ep, "tests/data/lfl-2023.csv");
+    s_send(ep, "tests/data/lfl-2024.csv");
+
+    /* G, 2024 so far: its span is January-November, but 2023 is known only
+     * by quarters, so the like-for-like months are Q1-Q3: 9 against 9, not
+     * January-November (11) against January-September (9). The projection
+     * scales 2023's 12 by 9/9: 12 > 11.4, at risk so far; 9 of 11 months. */
+    s_running_in("T1", "district", "500107", "2024 as of 2024-12-15", 9, 9, 12,
+                 "incomplete/at_risk");
+    s_status("T1", "district", "500107", "year", "2024-01-01", 9, 12, 11.4, "incomplete/at_risk",
+             -0.6);
+    s_coverage("T1", "district", "500107", "year", "2024-01-01", "27/27 towns, 9/11 months");
+    /* G's Q3: its three months against 2023's Q3 report, as a whole. */
+    s_status("T1", "district", "500107", "quarter", "2024-07-01", 3, 3, 2.85, "missed", -0.15);
+    /* F reports quarterly: its span ends with the last elapsed quarter
+     * (September), so Q1-Q3 is complete: 3 against 6, projected 4 against
+     * 2023's 8 (threshold 7.6): met. Not due for months. */
+    s_running_in("T1", "district", "500106", "2024 as of 2024-12-15", 3, 6, 4, "met/met");
+    s_coverage("T1", "district", "500106", "year", "2024-01-01", "27/27 towns, 9/9 months");
+    s_status("T1", "district", "500106", "month", "2024-03-01", NUL, NUL, NUL, "not_due", NUL);
+    /* The city adds the two like-for-like pairs: 12 against 15, projected
+     * 12/15 * 20 = 16 <= 19; 36 other districts have no data. */
+    s_running_in("T1", "city", "500000", "2024 as of 2024-12-15", 12, 15, 16, "incomplete/met");
+    s_status("T1", "city", "500000", "year", "2024-01-01", 12, 20, 19, "incomplete/met", 3);
+
+    pa_testenv_stop_worker(worker);
+    s_snapshot();
+    s_rebuild_with_worker();
+    cr_expect_eq(s_differences(), 0);
 }
