@@ -42,6 +42,12 @@ static void s_put_flat(char *out, size_t size, size_t *at, const char *s)
     out[*at] = '\0';
 }
 
+static void s_trim(char *out, size_t *at)
+{
+    while (*at && out[*at - 1] == ' ')
+        out[--*at] = '\0';
+}
+
 /* Appends "primary (detail: ..; hint: ..; context: ..)" flattened. */
 static void s_put_message(char *out, size_t size, size_t *at, const char *primary,
                           const char *detail, const char *hint, const char *context)
@@ -53,16 +59,16 @@ static void s_put_message(char *out, size_t size, size_t *at, const char *primar
     for (int i = 0; i < 3; i++) {
         if (!parts[i] || !*parts[i])
             continue;
+        s_trim(out, at);
         s_put_flat(out, size, at, open ? "; " : " (");
         s_put_flat(out, size, at, names[i]);
         s_put_flat(out, size, at, ": ");
         s_put_flat(out, size, at, parts[i]);
         open = true;
     }
+    s_trim(out, at);
     if (open)
         s_put_flat(out, size, at, ")");
-    while (*at && out[*at - 1] == ' ')
-        out[--*at] = '\0';
 }
 
 char *pa_pg_notice_line(char *out, size_t size, const char *severity, const char *sqlstate,
