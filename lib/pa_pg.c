@@ -94,8 +94,9 @@ static void s_on_notice(void *arg, const PGresult *res)
         return;
     const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
     pa_log_level_t level = PA_LOG_INFO;
-    if (sev && strcmp(sev, "WARNING") == 0)
-        level = PA_LOG_WARN;
+    if (sev && (strcmp(sev, "WARNING") == 0 || strcmp(sev, "ERROR") == 0 ||
+                strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        level = PA_LOG_WARN; /* FATAL arrives as a notice when the server ends the session */
     else if (sev && strcmp(sev, "DEBUG") == 0)
         level = PA_LOG_DEBUG;
     char line[1024];
