@@ -358,12 +358,14 @@ static void s_timers(pa_producer_t *self)
         int64_t now = pa_clock_mono_ms();
         pa_flight_verdict_t v = pa_window_verdict(self->window, f, now);
         if (v == PA_FLIGHT_GIVE_UP) {
-            pa_log_error(self->log,
-                         "tag=%llu attempts=%d endpoint=%s no receipt: giving up %zu "
-                         "reports",
-                         (unsigned long long)f->tag, f->attempts, self->cfg->connect, f->n_reports);
             char why[96];
-            snprintf(why, sizeof why, "no receipt after %d attempts", f->attempts);
+            if (f->attempts)
+                snprintf(why, sizeof why, "no receipt after %d attempts", f->attempts);
+            else
+                snprintf(why, sizeof why, "never sent: no worker was connected");
+            pa_log_error(self->log, "tag=%llu attempts=%d endpoint=%s giving up %zu reports: %s",
+                         (unsigned long long)f->tag, f->attempts, self->cfg->connect, f->n_reports,
+                         why);
             s_fail_flight(self, f, why);
             continue; /* the slot now holds another flight */
         }
