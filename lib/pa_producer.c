@@ -389,7 +389,7 @@ static int s_check_end(pa_producer_t *self, pa_err_t *err)
         return pa_err_set(err, PA_ESTOP, "stopped with %zu submissions unacknowledged",
                           pa_window_count(self->window));
     bool silent = self->stats.receipts == 0 && !self->cfg->dry_run;
-    if (now >= self->deadline_ms || (silent && self->stats.failed)) {
+    if (now >= self->deadline_ms || (silent && (self->stats.failed || self->stats.unsent))) {
         if (silent)
             return pa_err_set(err, PA_ETIMEOUT,
                               "no worker answered at %s within %d s: is a worker running and "
