@@ -84,7 +84,10 @@ int pa_flush_run(const pa_flush_policy_t *policy, const pa_sink_t *sink, pa_batc
         pa_err_t cerr;
         pa_err_clear(&cerr);
         if (sink->reconnect(sink->ctx, &cerr) == PA_OK) {
+            /* The backoff measures how long the database has been away: it
+             * is back, so a new failure starts short again. */
             rep->reconnects++;
+            backoff_ms = policy->backoff_first_ms > 0 ? policy->backoff_first_ms : 1;
             pa_log_info(log, "reconnected to PostgreSQL");
         }
     }

@@ -1,5 +1,6 @@
 /* pa_flush.h - the flush policy: write a batch to a sink, retry what is
- * transient with a doubling backoff, isolate the report a data error comes
+ * transient with a doubling backoff (restarted after each successful
+ * reconnect), isolate the report a data error comes
  * from (writing the batch item by item), and give up after a bounded
  * number of attempts or on a stop request. Knows nothing of PostgreSQL or
  * ZeroMQ: unit-tested against a fake sink, with a fake nap. */

@@ -26,6 +26,7 @@ void pa_pg_options_default(pa_pg_options_t *opt)
     opt->keepalives_idle_s = 30;
     opt->keepalives_interval_s = 10;
     opt->keepalives_count = 3;
+    opt->synchronous_commit = true;
 }
 
 /* ---------------------------------------------------------------- notices */
@@ -172,8 +173,9 @@ pa_pg_t *pa_pg_connect(const pa_pg_options_t *opt, const pa_log_t *log, pa_err_t
     /* A keyword value overrides libpq's environment variable: keep what
      * the operator set there. */
     const char *env_options = getenv("PGOPTIONS");
-    snprintf(options, sizeof options, "%s%s-c statement_timeout=%d", env_options ? env_options : "",
-             env_options && *env_options ? " " : "", opt->statement_timeout_ms);
+    snprintf(options, sizeof options, "%s%s-c statement_timeout=%d%s",
+             env_options ? env_options : "", env_options && *env_options ? " " : "",
+             opt->statement_timeout_ms, opt->synchronous_commit ? " -c synchronous_commit=on" : "");
     const char *keys[9], *vals[9];
     int k = 0;
     if (!getenv("PGCONNECT_TIMEOUT")) {

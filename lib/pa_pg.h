@@ -21,11 +21,14 @@ typedef struct {
     int statement_timeout_ms; /* server-side statement_timeout; 0 = none */
     int keepalives_idle_s;    /* TCP keepalive: idle time before the first probe */
     int keepalives_interval_s;
-    int keepalives_count; /* unanswered probes before the connection is declared dead */
+    int keepalives_count;    /* unanswered probes before the connection is declared dead */
+    bool synchronous_commit; /* force it on: a receipt promises the commit is durable */
 } pa_pg_options_t;
 
 /* Defaults: connect_timeout 5 s, statement_timeout 60 s, keepalives
- * 30 s idle, 10 s apart, 3 probes (a dead peer is noticed in ~60 s). */
+ * 30 s idle, 10 s apart, 3 probes (a dead peer is noticed in ~60 s), and
+ * synchronous_commit on whatever the server's default (an acknowledged
+ * commit must survive a server crash). */
 void pa_pg_options_default(pa_pg_options_t *opt);
 
 typedef struct pa_pg pa_pg_t;

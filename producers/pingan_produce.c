@@ -232,12 +232,13 @@ int main(int argc, char **argv)
     uint64_t unsettled = st.failed + st.unsent;
     fprintf(stderr,
             "pingan-produce: reports=%llu values=%llu stored=%llu duplicate=%llu "
-            "rejected=%llu failed=%llu unsent=%llu settled=%llu unsettled=%llu%s\n",
+            "rejected=%llu failed=%llu unsent=%llu settled=%llu unsettled=%llu receipts=%llu%s\n",
             (unsigned long long)st.reports, (unsigned long long)st.values,
             (unsigned long long)st.stored, (unsigned long long)st.duplicate,
             (unsigned long long)st.rejected, (unsigned long long)st.failed,
             (unsigned long long)st.unsent, (unsigned long long)settled,
-            (unsigned long long)unsettled, cfg.dry_run ? " (dry run: nothing sent)" : "");
+            (unsigned long long)unsettled, (unsigned long long)st.receipts,
+            cfg.dry_run ? " (dry run: nothing sent)" : "");
     if (exit_code == 0 && (unsettled || settled < st.reports) && !cfg.dry_run)
         exit_code = 2;
     if (exit_code == 0 && st.rejected)

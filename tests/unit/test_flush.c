@@ -44,6 +44,7 @@ typedef struct {
     int n_script, at;
     const char *bad;
     int writes, single_writes, quarantined, reconnects;
+    bool reconnect_ok; /* false: the database stays away */
 } s_fake_t;
 
 static int s_fake_write(void *ctx, pa_submission_t *const *subs, size_t n, const pa_frame_t *frames,
@@ -81,9 +82,9 @@ static int s_fake_quarantine(void *ctx, const pa_submission_t *sub, const pa_ite
 
 static int s_fake_reconnect(void *ctx, pa_err_t *err)
 {
-    (void)err;
-    ((s_fake_t *)ctx)->reconnects++;
-    return PA_OK;
+    s_fake_t *f = ctx;
+    f->reconnects++;
+    return f->reconnect_ok ? PA_OK : pa_err_set(err, PA_ERETRY, "still away");
 }
 
 typedef struct {
@@ -183,7 +184,7 @@ Test(flush, commits_at_once_when_the_sink_works)
 
 Test(flush, retries_transient_failures_with_doubling_backoff)
 {
-    s_fake_t f = {{PA_ERETRY, PA_ERETRY, PA_ERETRY, PA_ERETRY}, 4, 0, NULL, 0, 0, 0, 0};
+    s_fake_t f = {{PA_ERETRY, PA_ERETRY, PA_ERETRY, PA_ERETRY}, 4, 0, NULL, 0, 0, 0, 0, false};
     s_naps_t naps = {0};
     pa_sink_t sink = s_sink(&f);
     pa_flush_policy_t p = s_policy(&naps, 10);
@@ -201,9 +202,26 @@ Test(flush, retries_transient_failures_with_doubling_backoff)
     pa_batch_destroy(&b);
 }
 
+Test(flush, a_successful_reconnect_restarts_the_backoff)
+{
+    s_fake_t f = {{PA_ERETRY, PA_ERETRY, PA_ERETRY}, 3, 0, NULL, 0, 0, 0, 0, true};
+    s_naps_t naps = {0};
+    pa_sink_t sink = s_sink(&f);
+    pa_flush_policy_t p = s_policy(&naps, 10);
+    pa_batch_t *b = s_batch(100, 5);
+    pa_batch_add(b, "i", 1, "", 0, s_sub(2, "a"), 1, 0);
+    pa_flush_report_t rep;
+    cr_assert_eq(pa_flush_run(&p, &sink, b, NULL, NULL, &rep, NULL), PA_OK);
+    cr_assert_eq(naps.n, 3);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(naps.naps[i], 50, "the database came back each time");
+    cr_assert_eq(rep.reconnects, 3);
+    pa_batch_destroy(&b);
+}
+
 Test(flush, backoff_stays_at_its_cap_and_gives_up)
 {
-    s_fake_t f = {{0}, 16, 0, NULL, 0, 0, 0, 0};
+    s_fake_t f = {{0}, 16, 0, NULL, 0, 0, 0, 0, false};
     for (int i = 0; i < 16; i++)
         f.script[i] = PA_ERETRY;
     s_naps_t naps = {0};
@@ -225,7 +243,7 @@ Test(flush, backoff_stays_at_its_cap_and_gives_up)
 
 Test(flush, a_stop_request_gives_up_after_the_current_attempt)
 {
-    s_fake_t f = {{PA_ERETRY, PA_ERETRY, PA_ERETRY, PA_ERETRY}, 4, 0, NULL, 0, 0, 0, 0};
+    s_fake_t f = {{PA_ERETRY, PA_ERETRY, PA_ERETRY, PA_ERETRY}, 4, 0, NULL, 0, 0, 0, 0, false};
     volatile sig_atomic_t stop = 0;
     s_naps_t naps = {{0}, 0, &stop, 2};
     pa_sink_t sink = s_sink(&f);
@@ -244,7 +262,7 @@ Test(flush, a_stop_request_gives_up_after_the_current_attempt)
 
 Test(flush, a_data_error_isolates_the_offending_report)
 {
-    s_fake_t f = {{PA_EREJECT}, 1, 0, "b-1", 0, 0, 0, 0};
+    s_fake_t f = {{PA_EREJECT}, 1, 0, "b-1", 0, 0, 0, 0, false};
     s_naps_t naps = {0};
     pa_sink_t sink = s_sink(&f);
     pa_flush_policy_t p = s_policy(&naps, 5);
@@ -271,7 +289,7 @@ Test(flush, a_data_error_isolates_the_offending_report)
 
 Test(flush, fatal_errors_are_not_retried)
 {
-    s_fake_t f = {{PA_EFATAL}, 1, 0, NULL, 0, 0, 0, 0};
+    s_fake_t f = {{PA_EFATAL}, 1, 0, NULL, 0, 0, 0, 0, false};
     s_naps_t naps = {0};
     pa_sink_t sink = s_sink(&f);
     pa_flush_policy_t p = s_policy(&naps, 5);
