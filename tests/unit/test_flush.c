@@ -166,151 +166,152 @@ Test(batch, byte_budget_and_bad_sizes)
 
 /* ---------------------------------------------------------------- flush */
 
+/* One flush under test: a scripted sink, recorded naps, a batch holding one
+ * submission of two reports (a-0, a-1) unless a test adds more. */
+typedef struct {
+    s_fake_t f;
+    s_naps_t naps;
+    pa_sink_t sink;
+    pa_flush_policy_t p;
+    pa_batch_t *b;
+    pa_flush_report_t rep;
+} s_fix_t;
+
+static void s_fix(s_fix_t *x, int attempts, const int *script, int n_script, bool with_sub)
+{
+    memset(x, 0, sizeof *x);
+    for (int i = 0; i < n_script; i++)
+        x->f.script[i] = script[i];
+    x->f.n_script = n_script;
+    x->sink = s_sink(&x->f);
+    x->p = s_policy(&x->naps, attempts);
+    x->b = s_batch(100, 5);
+    if (with_sub)
+        pa_batch_add(x->b, "i", 1, "", 0, s_sub(2, "a"), 1, 0);
+}
+
+static int s_flush(s_fix_t *x, const volatile sig_atomic_t *stop, pa_err_t *err)
+{
+    return pa_flush_run(&x->p, &x->sink, x->b, stop, NULL, &x->rep, err);
+}
+
+static const int s_retry4[] = {PA_ERETRY, PA_ERETRY, PA_ERETRY, PA_ERETRY};
+
 Test(flush, commits_at_once_when_the_sink_works)
 {
-    s_fake_t f = {0};
-    s_naps_t naps = {0};
-    pa_sink_t sink = s_sink(&f);
-    pa_flush_policy_t p = s_policy(&naps, 5);
-    pa_batch_t *b = s_batch(100, 5);
-    pa_batch_add(b, "i", 1, "", 0, s_sub(3, "a"), 1, 0);
-    pa_flush_report_t rep;
-    cr_assert_eq(pa_flush_run(&p, &sink, b, NULL, NULL, &rep, NULL), PA_OK);
-    cr_assert_eq(rep.attempts, 1);
-    cr_assert_eq(naps.n, 0);
-    cr_assert_eq(pa_batch_entry(b, 0)->sub->items[2].status, PA_STATUS_STORED);
-    pa_batch_destroy(&b);
+    s_fix_t x;
+    s_fix(&x, 5, NULL, 0, true);
+    cr_assert_eq(s_flush(&x, NULL, NULL), PA_OK);
+    cr_assert_eq(x.rep.attempts, 1);
+    cr_assert_eq(x.naps.n, 0);
+    cr_assert_eq(pa_batch_entry(x.b, 0)->sub->items[1].status, PA_STATUS_STORED);
+    pa_batch_destroy(&x.b);
 }
 
 Test(flush, retries_transient_failures_with_doubling_backoff)
 {
-    s_fake_t f = {{PA_ERETRY, PA_ERETRY, PA_ERETRY, PA_ERETRY}, 4, 0, NULL, 0, 0, 0, 0, false};
-    s_naps_t naps = {0};
-    pa_sink_t sink = s_sink(&f);
-    pa_flush_policy_t p = s_policy(&naps, 10);
-    pa_batch_t *b = s_batch(100, 5);
-    pa_batch_add(b, "i", 1, "", 0, s_sub(2, "a"), 1, 0);
-    pa_flush_report_t rep;
-    cr_assert_eq(pa_flush_run(&p, &sink, b, NULL, NULL, &rep, NULL), PA_OK);
-    cr_assert_eq(rep.attempts, 5);
-    cr_assert_eq(naps.n, 4);
+    s_fix_t x;
+    s_fix(&x, 10, s_retry4, 4, true);
+    cr_assert_eq(s_flush(&x, NULL, NULL), PA_OK);
+    cr_assert_eq(x.rep.attempts, 5);
+    cr_assert_eq(x.naps.n, 4);
     int want[] = {50, 100, 200, 400};
     for (int i = 0; i < 4; i++)
-        cr_assert_eq(naps.naps[i], want[i], "nap %d: %d", i, naps.naps[i]);
-    cr_assert_eq(f.reconnects, 4, "reconnects after every transient failure");
-    cr_assert_eq(rep.waited_ms, 750);
-    pa_batch_destroy(&b);
+        cr_assert_eq(x.naps.naps[i], want[i], "nap %d: %d", i, x.naps.naps[i]);
+    cr_assert_eq(x.f.reconnects, 4, "reconnects after every transient failure");
+    cr_assert_eq(x.rep.waited_ms, 750);
+    pa_batch_destroy(&x.b);
 }
 
 Test(flush, a_successful_reconnect_restarts_the_backoff)
 {
-    s_fake_t f = {{PA_ERETRY, PA_ERETRY, PA_ERETRY}, 3, 0, NULL, 0, 0, 0, 0, true};
-    s_naps_t naps = {0};
-    pa_sink_t sink = s_sink(&f);
-    pa_flush_policy_t p = s_policy(&naps, 10);
-    pa_batch_t *b = s_batch(100, 5);
-    pa_batch_add(b, "i", 1, "", 0, s_sub(2, "a"), 1, 0);
-    pa_flush_report_t rep;
-    cr_assert_eq(pa_flush_run(&p, &sink, b, NULL, NULL, &rep, NULL), PA_OK);
-    cr_assert_eq(naps.n, 3);
+    s_fix_t x;
+    s_fix(&x, 10, s_retry4, 3, true);
+    x.f.reconnect_ok = true;
+    cr_assert_eq(s_flush(&x, NULL, NULL), PA_OK);
+    cr_assert_eq(x.naps.n, 3);
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(naps.naps[i], 50, "the database came back each time");
-    cr_assert_eq(rep.reconnects, 3);
-    pa_batch_destroy(&b);
+        cr_assert_eq(x.naps.naps[i], 50, "the database came back each time");
+    cr_assert_eq(x.rep.reconnects, 3);
+    pa_batch_destroy(&x.b);
 }
 
 Test(flush, backoff_stays_at_its_cap_and_gives_up)
 {
-    s_fake_t f = {{0}, 16, 0, NULL, 0, 0, 0, 0, false};
+    int script[16];
     for (int i = 0; i < 16; i++)
-        f.script[i] = PA_ERETRY;
-    s_naps_t naps = {0};
-    pa_sink_t sink = s_sink(&f);
-    pa_flush_policy_t p = s_policy(&naps, 7);
-    pa_batch_t *b = s_batch(100, 5);
-    pa_batch_add(b, "i", 1, "", 0, s_sub(2, "a"), 1, 0);
-    pa_flush_report_t rep;
+        script[i] = PA_ERETRY;
+    s_fix_t x;
+    s_fix(&x, 7, script, 16, true);
     pa_err_t err;
-    cr_assert_eq(pa_flush_run(&p, &sink, b, NULL, NULL, &rep, &err), PA_ERETRY);
-    cr_assert_eq(rep.attempts, 7);
-    cr_assert_eq(naps.n, 6, "no nap after the last attempt");
-    cr_assert_eq(naps.naps[5], 400);
+    cr_assert_eq(s_flush(&x, NULL, &err), PA_ERETRY);
+    cr_assert_eq(x.rep.attempts, 7);
+    cr_assert_eq(x.naps.n, 6, "no nap after the last attempt");
+    cr_assert_eq(x.naps.naps[5], 400);
     cr_assert_eq(err.code, PA_ERETRY);
-    cr_assert_eq(pa_batch_entry(b, 0)->sub->items[0].status, PA_STATUS_NONE,
+    cr_assert_eq(pa_batch_entry(x.b, 0)->sub->items[0].status, PA_STATUS_NONE,
                  "nothing stored: the caller answers RETRY_LATER");
-    pa_batch_destroy(&b);
+    pa_batch_destroy(&x.b);
 }
 
 Test(flush, a_stop_request_gives_up_after_the_current_attempt)
 {
-    s_fake_t f = {{PA_ERETRY, PA_ERETRY, PA_ERETRY, PA_ERETRY}, 4, 0, NULL, 0, 0, 0, 0, false};
     volatile sig_atomic_t stop = 0;
-    s_naps_t naps = {{0}, 0, &stop, 2};
-    pa_sink_t sink = s_sink(&f);
-    pa_flush_policy_t p = s_policy(&naps, 50);
-    pa_batch_t *b = s_batch(100, 5);
-    pa_batch_add(b, "i", 1, "", 0, s_sub(2, "a"), 1, 0);
-    pa_flush_report_t rep;
-    cr_assert_eq(pa_flush_run(&p, &sink, b, &stop, NULL, &rep, NULL), PA_ERETRY);
-    cr_assert_eq(rep.attempts, 3);
+    s_fix_t x;
+    s_fix(&x, 50, s_retry4, 4, true);
+    x.naps.stop_after = &stop;
+    x.naps.stop_at = 2;
+    cr_assert_eq(s_flush(&x, &stop, NULL), PA_ERETRY);
+    cr_assert_eq(x.rep.attempts, 3);
     stop = 1;
-    f.at = 0;
-    cr_assert_eq(pa_flush_run(&p, &sink, b, &stop, NULL, &rep, NULL), PA_ERETRY);
-    cr_assert_eq(rep.attempts, 1, "stopping: one attempt only, then RETRY_LATER");
-    pa_batch_destroy(&b);
+    x.f.at = 0;
+    cr_assert_eq(s_flush(&x, &stop, NULL), PA_ERETRY);
+    cr_assert_eq(x.rep.attempts, 1, "stopping: one attempt only, then RETRY_LATER");
+    pa_batch_destroy(&x.b);
 }
 
 Test(flush, a_data_error_isolates_the_offending_report)
 {
-    s_fake_t f = {{PA_EREJECT}, 1, 0, "b-1", 0, 0, 0, 0, false};
-    s_naps_t naps = {0};
-    pa_sink_t sink = s_sink(&f);
-    pa_flush_policy_t p = s_policy(&naps, 5);
-    pa_batch_t *b = s_batch(100, 5);
-    pa_batch_add(b, "i", 1, "", 0, s_sub(2, "a"), 1, 0);
-    pa_batch_add(b, "j", 1, "", 0, s_sub(3, "b"), 1, 0);
-    pa_batch_add_frame(b, "k", 1, "", 0, "", PA_REASON_UNDECODABLE, "junk", "x", 1, 0);
-    pa_flush_report_t rep;
-    cr_assert_eq(pa_flush_run(&p, &sink, b, NULL, NULL, &rep, NULL), PA_OK);
-    cr_assert_eq(f.single_writes, 5, "every report written alone");
-    cr_assert_eq(rep.isolated, 5);
-    cr_assert_eq(rep.refused, 1);
-    cr_assert_eq(f.quarantined, 1);
-    cr_assert_eq(f.writes, 2, "the batch once, then the frames alone");
-    const pa_submission_t *s2 = pa_batch_entry(b, 1)->sub;
+    static const int script[] = {PA_EREJECT};
+    s_fix_t x;
+    s_fix(&x, 5, script, 1, true);
+    x.f.bad = "b-1";
+    pa_batch_add(x.b, "j", 1, "", 0, s_sub(3, "b"), 1, 0);
+    pa_batch_add_frame(x.b, "k", 1, "", 0, "", PA_REASON_UNDECODABLE, "junk", "x", 1, 0);
+    cr_assert_eq(s_flush(&x, NULL, NULL), PA_OK);
+    cr_assert_eq(x.f.single_writes, 5, "every report written alone");
+    cr_assert_eq(x.rep.isolated, 5);
+    cr_assert_eq(x.rep.refused, 1);
+    cr_assert_eq(x.f.quarantined, 1);
+    cr_assert_eq(x.f.writes, 2, "the batch once, then the frames alone");
+    const pa_submission_t *s2 = pa_batch_entry(x.b, 1)->sub;
     cr_assert_eq(s2->items[0].status, PA_STATUS_STORED);
     cr_assert_eq(s2->items[1].status, PA_STATUS_REJECTED);
     cr_assert_eq(s2->items[1].problems.n, 1);
     cr_assert(strstr(s2->items[1].problems.items[0].message, "23514"));
     cr_assert_eq(s2->items[2].status, PA_STATUS_STORED);
-    cr_assert_eq(naps.n, 0, "a data error is not retried");
-    pa_batch_destroy(&b);
+    cr_assert_eq(x.naps.n, 0, "a data error is not retried");
+    pa_batch_destroy(&x.b);
 }
 
 Test(flush, fatal_errors_are_not_retried)
 {
-    s_fake_t f = {{PA_EFATAL}, 1, 0, NULL, 0, 0, 0, 0, false};
-    s_naps_t naps = {0};
-    pa_sink_t sink = s_sink(&f);
-    pa_flush_policy_t p = s_policy(&naps, 5);
-    pa_batch_t *b = s_batch(100, 5);
-    pa_batch_add(b, "i", 1, "", 0, s_sub(2, "a"), 1, 0);
+    static const int script[] = {PA_EFATAL};
+    s_fix_t x;
+    s_fix(&x, 5, script, 1, true);
     pa_err_t err;
-    cr_assert_eq(pa_flush_run(&p, &sink, b, NULL, NULL, NULL, &err), PA_EFATAL);
-    cr_assert_eq(f.writes, 1);
-    cr_assert_eq(naps.n, 0);
+    cr_assert_eq(s_flush(&x, NULL, &err), PA_EFATAL);
+    cr_assert_eq(x.f.writes, 1);
+    cr_assert_eq(x.naps.n, 0);
     cr_assert(strstr(err.msg, "scripted failure"));
-    pa_batch_destroy(&b);
+    pa_batch_destroy(&x.b);
 }
 
 Test(flush, an_empty_batch_writes_nothing)
 {
-    s_fake_t f = {0};
-    s_naps_t naps = {0};
-    pa_sink_t sink = s_sink(&f);
-    pa_flush_policy_t p = s_policy(&naps, 5);
-    pa_batch_t *b = s_batch(100, 5);
-    cr_assert_eq(pa_flush_run(&p, &sink, b, NULL, NULL, NULL, NULL), PA_OK);
-    cr_assert_eq(f.writes, 0);
-    pa_batch_destroy(&b);
+    s_fix_t x;
+    s_fix(&x, 5, NULL, 0, false);
+    cr_assert_eq(s_flush(&x, NULL, NULL), PA_OK);
+    cr_assert_eq(x.f.writes, 0);
+    pa_batch_destroy(&x.b);
 }
