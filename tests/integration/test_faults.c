@@ -268,6 +268,32 @@ static void s_wait_batches(const char *log_path, int n, int timeout_ms)
 
 /* ---------------------------------------------------------------- tests */
 
+/* A worker on a fresh endpoint and a file of the first twelve districts. */
+typedef struct {
+    char csv[512], ep[64], werr[512];
+    s_set_t set;
+    pid_t w;
+} s_scene_t;
+
+static void s_scene(s_scene_t *sc, const char *name)
+{
+    char file[64];
+    snprintf(file, sizeof file, "%s.csv", name);
+    sc->set = s_generate_range(pa_testenv_tmp(file, sc->csv, sizeof sc->csv), "500101", "500112");
+    pa_testenv_endpoint(sc->ep, sizeof sc->ep);
+    snprintf(file, sizeof file, "w%s.err", name);
+    sc->w = pa_testenv_start_worker(&s_db, sc->ep, pa_testenv_tmp(file, sc->werr, sizeof sc->werr),
+                                    "--batch-reports=2");
+}
+
+/* The producer whose summary is in err_path got a receipt for every report. */
+static void s_assert_all_acked(const char *err_path, long reports)
+{
+    s_summary_t st = s_summary(err_path);
+    cr_assert_eq(st.stored + st.duplicate, reports, "acknowledged: %ld of %ld",
+                 st.stored + st.duplicate, reports);
+}
+
 Test(faults, worker_sigterm_mid_stream_delivers_every_receipt)
 {
     char csv[512], ep[64], werr[3][512], perr[512];
@@ -334,86 +360,76 @@ Test(faults, postgres_stopped_immediately_and_started_again)
     const char *stop = getenv("PINGAN_TEST_PG_STOP"), *start = getenv("PINGAN_TEST_PG_START");
     cr_assert(stop && start, "PINGAN_TEST_PG_STOP/START are not set: run scripts/test.sh, whose "
                              "cluster this test stops and starts");
-    char csv[512], ep[64], werr[512], perr[512];
-    s_set_t set = s_generate_range(pa_testenv_tmp("pg.csv", csv, sizeof csv), "500101", "500112");
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("wpg.err", werr, sizeof werr),
-                                      "--batch-reports=2");
-    pid_t p = s_producer(ep, csv, "ppg", 2000, perr, sizeof perr);
-    s_wait_batches(werr, 10, 30000);
+    char perr[512];
+    s_scene_t sc;
+    s_scene(&sc, "pg");
+    pid_t p = s_producer(sc.ep, sc.csv, "ppg", 2000, perr, sizeof perr);
+    s_wait_batches(sc.werr, 10, 30000);
     cr_assert_eq(system(stop), 0, "%s", stop);
     s_nap_ms(4000); /* PostgreSQL is away for a while */
     cr_assert_eq(system(start), 0, "%s", start);
     PQreset(s_db.conn);
     s_assert_exit0(p, perr, 120000);
-    s_summary_t st = s_summary(perr);
-    cr_assert_eq(st.stored + st.duplicate, set.reports);
-    char *wlog = pa_testenv_slurp(werr);
+    s_assert_all_acked(perr, sc.set.reports);
+    char *wlog = pa_testenv_slurp(sc.werr);
     cr_assert(strstr(wlog, "reconnected to PostgreSQL"), "the worker saw the outage:\n%s", wlog);
     free(wlog);
-    s_assert_stored_once(set.reports, set.count_sum);
+    s_assert_stored_once(sc.set.reports, sc.set.count_sum);
     pa_testdb_wait_aggregated(&s_db, 60000);
-    pa_testenv_stop_worker(w);
+    pa_testenv_stop_worker(sc.w);
 }
 
 Test(faults, producer_sigkilled_and_rerun)
 {
-    char csv[512], ep[64], werr[512], perr[512], perr2[512];
-    s_set_t set = s_generate_range(pa_testenv_tmp("pk.csv", csv, sizeof csv), "500101", "500112");
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("wpk.err", werr, sizeof werr),
-                                      "--batch-reports=2");
-    pid_t p = s_producer(ep, csv, "ppk", 2000, perr, sizeof perr);
-    s_wait_batches(werr, 10, 30000);
+    char perr[512], perr2[512];
+    s_scene_t sc;
+    s_scene(&sc, "pk");
+    pid_t p = s_producer(sc.ep, sc.csv, "ppk", 2000, perr, sizeof perr);
+    s_wait_batches(sc.werr, 10, 30000);
     kill(p, SIGKILL);
     pa_testenv_wait(p, 5000);
     long before = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report");
-    cr_assert_lt(before, set.reports, "killed mid-stream");
-    p = s_producer(ep, csv, "ppk2", 2000, perr2, sizeof perr2);
+    cr_assert_lt(before, sc.set.reports, "killed mid-stream");
+    p = s_producer(sc.ep, sc.csv, "ppk2", 2000, perr2, sizeof perr2);
     s_assert_exit0(p, perr2, 120000);
-    s_summary_t st = s_summary(perr2);
-    cr_assert_geq(st.duplicate, before, "what the first run stored comes back duplicate");
-    cr_assert_eq(st.stored + st.duplicate, set.reports);
-    s_assert_stored_once(set.reports, set.count_sum);
-    pa_testenv_stop_worker(w);
+    cr_assert_geq(s_summary(perr2).duplicate, before,
+                  "what the first run stored comes back duplicate");
+    s_assert_all_acked(perr2, sc.set.reports);
+    s_assert_stored_once(sc.set.reports, sc.set.count_sum);
+    pa_testenv_stop_worker(sc.w);
 }
 
 Test(faults, two_producers_send_the_same_file)
 {
-    char csv[512], ep[64], werr[512], pa[512], pb[512];
-    s_set_t set = s_generate_range(pa_testenv_tmp("same.csv", csv, sizeof csv), "500101", "500112");
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("ws.err", werr, sizeof werr),
-                                      "--batch-reports=2");
-    pid_t p1 = s_producer(ep, csv, "psa", 5000, pa, sizeof pa);
-    pid_t p2 = s_producer(ep, csv, "psb", 5000, pb, sizeof pb);
+    char pa[512], pb[512];
+    s_scene_t sc;
+    s_scene(&sc, "same");
+    pid_t p1 = s_producer(sc.ep, sc.csv, "psa", 5000, pa, sizeof pa);
+    pid_t p2 = s_producer(sc.ep, sc.csv, "psb", 5000, pb, sizeof pb);
     s_assert_exit0(p1, pa, 120000);
     s_assert_exit0(p2, pb, 120000);
-    s_summary_t s1 = s_summary(pa), s2 = s_summary(pb);
-    cr_assert_eq(s1.stored + s1.duplicate, set.reports);
-    cr_assert_eq(s2.stored + s2.duplicate, set.reports);
-    cr_assert_eq(s1.stored + s2.stored, set.reports, "each report stored by exactly one of them");
-    s_assert_stored_once(set.reports, set.count_sum);
-    pa_testenv_stop_worker(w);
+    s_assert_all_acked(pa, sc.set.reports);
+    s_assert_all_acked(pb, sc.set.reports);
+    cr_assert_eq(s_summary(pa).stored + s_summary(pb).stored, sc.set.reports,
+                 "each report stored by exactly one of them");
+    s_assert_stored_once(sc.set.reports, sc.set.count_sum);
+    pa_testenv_stop_worker(sc.w);
 }
 
 Test(faults, worker_paused_past_the_producer_timeout)
 {
-    char csv[512], ep[64], werr[512], perr[512];
-    s_set_t set = s_generate_range(pa_testenv_tmp("stop.csv", csv, sizeof csv), "500101", "500112");
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("wst.err", werr, sizeof werr),
-                                      "--batch-reports=2");
-    pid_t p = s_producer(ep, csv, "pst", 1000, perr, sizeof perr);
-    s_wait_batches(werr, 10, 30000);
-    kill(w, SIGSTOP);
+    char perr[512];
+    s_scene_t sc;
+    s_scene(&sc, "stop");
+    pid_t p = s_producer(sc.ep, sc.csv, "pst", 1000, perr, sizeof perr);
+    s_wait_batches(sc.werr, 10, 30000);
+    kill(sc.w, SIGSTOP);
     s_nap_ms(3000); /* three producer timeouts */
-    kill(w, SIGCONT);
+    kill(sc.w, SIGCONT);
     s_assert_exit0(p, perr, 120000);
-    s_summary_t st = s_summary(perr);
-    cr_assert_eq(st.stored + st.duplicate, set.reports);
-    s_assert_stored_once(set.reports, set.count_sum);
-    pa_testenv_stop_worker(w);
+    s_assert_all_acked(perr, sc.set.reports);
+    s_assert_stored_once(sc.set.reports, sc.set.count_sum);
+    pa_testenv_stop_worker(sc.w);
 }
 
 Test(faults, producer_without_a_worker_gives_up_in_time)
