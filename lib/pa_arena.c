@@ -39,7 +39,7 @@ void pa_arena_destroy(pa_arena_t **self_p)
 
 void *pa_arena_alloc(pa_arena_t *self, size_t size)
 {
-    const size_t align = sizeof(max_align_t);
+    const size_t align = _Alignof(max_align_t); /* 16 on x86_64; sizeof is 32 */
     if (size > SIZE_MAX - align - sizeof(s_block_t))
         return NULL;
     size = (size + align - 1) / align * align;

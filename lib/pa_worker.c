@@ -199,8 +199,12 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
         pa_store_load_catalog(self->store, &self->cat, err) != PA_OK)
         goto fail;
     pa_store_sink(self->store, &self->sink);
-    /* At start it drains what earlier workers left queued. */
-    self->agg = pa_aggregator_new(&self->pg_opt, log, PA_AGGREGATE_DISTRICTS, PA_AGGREGATE_IDLE_MS,
+    /* At start it drains what earlier workers left queued. A step after a
+     * backfill recomputes a year of figures: no statement timeout (shutdown
+     * cancels it instead). */
+    pa_pg_options_t agg_opt = self->pg_opt;
+    agg_opt.statement_timeout_ms = 0;
+    self->agg = pa_aggregator_new(&agg_opt, log, PA_AGGREGATE_DISTRICTS, PA_AGGREGATE_IDLE_MS,
                                   cfg->retry_max_ms, err);
     if (!self->agg)
         goto fail;

@@ -85,7 +85,7 @@ Test(arena, aligned_allocations_freed_together)
     for (int i = 0; i < 1000; i++) {
         void *p = pa_arena_alloc(a, (size_t)(i % 300) + 1);
         cr_assert_not_null(p);
-        cr_assert_eq((uintptr_t)p % sizeof(max_align_t), 0);
+        cr_assert_eq((uintptr_t)p % _Alignof(max_align_t), 0);
         memset(p, 0xab, (size_t)(i % 300) + 1);
     }
     cr_assert_null(pa_arena_alloc(a, SIZE_MAX));
