@@ -77,13 +77,13 @@ bool pa_store_connected(const pa_store_t *self)
 
 int pa_store_migrate(pa_store_t *self, int *applied, pa_err_t *err)
 {
-    return pa_migrate_apply(pa_pg_conn(self->pg), applied, err);
+    return pa_migrate_apply(self->pg, applied, err);
 }
 
 int pa_store_check_schema(pa_store_t *self, pa_err_t *err)
 {
     int current = 0, latest = pa_migrate_latest();
-    int rc = pa_migrate_current(pa_pg_conn(self->pg), &current, err);
+    int rc = pa_migrate_current(self->pg, &current, err);
     if (rc != PA_OK)
         return rc;
     if (current == 0)
