@@ -47,18 +47,34 @@ static void s_esc(FILE *out, const char *s)
     }
 }
 
-/* A label in the chosen language; with both, the English in a span. */
-static void s_label(FILE *out, const pa_render_opts_t *o, const char *zh, const char *en)
+typedef enum { S_HTML, S_SVG, S_PLAIN } s_mode_t;
+
+/* A label in the chosen language; with both, the English set apart: in a
+ * span (HTML), a tspan (SVG text) or after a space (plain, e.g. <title>). */
+static void s_label_m(FILE *out, const pa_render_opts_t *o, const char *zh, const char *en,
+                      s_mode_t mode)
 {
     pa_lang_t lang = o ? o->lang : PA_LANG_BOTH;
+    static const char *const open[] = {" <span class=\"en\">", " <tspan fill=\"#5a6372\">", " "};
+    static const char *const close[] = {"</span>", "</tspan>", ""};
     if (lang != PA_LANG_EN)
         s_esc(out, zh);
     if (lang == PA_LANG_BOTH)
-        fputs(" <span class=\"en\">", out);
+        fputs(open[mode], out);
     if (lang != PA_LANG_ZH)
         s_esc(out, en);
     if (lang == PA_LANG_BOTH)
-        fputs("</span>", out);
+        fputs(close[mode], out);
+}
+
+static void s_label(FILE *out, const pa_render_opts_t *o, const char *zh, const char *en)
+{
+    s_label_m(out, o, zh, en, S_HTML);
+}
+
+static void s_svg_label(FILE *out, const pa_render_opts_t *o, const char *zh, const char *en)
+{
+    s_label_m(out, o, zh, en, S_SVG);
 }
 
 static const char s_css[] =
@@ -295,10 +311,10 @@ static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *
             "<svg xmlns=\"" S_SVG_NS "\" class=\"heatmap\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"%s\">\n<title>",
             width, height, width, height, S_FONT);
-    s_label(out, o, "区县 × 目标 热力图", "district × target heat map");
+    s_label_m(out, o, "区县 × 目标 热力图", "district × target heat map", S_PLAIN);
     fputs("</title>\n<text x=\"8\" y=\"18\" font-size=\"12\" fill=\"#5a6372\">", out);
-    s_label(out, o, "排序：最差在前，无数据在后；符号与颜色均表示状态",
-            "ranked worst first, no data last; symbol and colour both give the status");
+    s_svg_label(out, o, "排序：最差在前，无数据在后；符号与颜色均表示状态",
+                "ranked worst first, no data last; symbol and colour both give the status");
     fputs("</text>\n", out);
     for (size_t j = 0; j < nt; j++) {
         const pa_scorecard_target_t *t = pa_scorecard_target(sc, j);
@@ -317,7 +333,7 @@ static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *
     }
     fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" font-weight=\"bold\">",
             label_w + (int)nt * cell_w + 8, head_h - 6);
-    s_label(out, o, "覆盖", "coverage");
+    s_svg_label(out, o, "覆盖", "coverage");
     fputs("</text>\n", out);
     int y = head_h;
     for (size_t k = 0; k < nd; k++) {
@@ -392,7 +408,7 @@ static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *
                 "fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" "
                 "fill=\"%s\">%s</text><text x=\"%d\" y=\"%d\" font-size=\"11\">",
                 lx, ly, st[k].fill, lx + 9, ly + 11, st[k].ink, st[k].symbol, lx + 22, ly + 11);
-        s_label(out, o, st[k].zh, st[k].en);
+        s_svg_label(out, o, st[k].zh, st[k].en);
         fputs("</text>\n", out);
         lx += o && o->lang != PA_LANG_BOTH ? 110 : 150;
     }
@@ -511,7 +527,7 @@ static void s_trend(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *o
     fputs(" ", out);
     s_esc(out, o && o->lang == PA_LANG_EN ? t->name_en : t->name_zh);
     fputs("</text>\n<text x=\"8\" y=\"34\" font-size=\"11\" fill=\"#5a6372\">", out);
-    s_label(out, o, "月度", "monthly");
+    s_svg_label(out, o, "月度", "monthly");
     fputs("</text>\n", out);
     for (int k = 0; k <= 4; k++) {
         double v = step * k, y = s_ty(&g, v);
@@ -541,7 +557,7 @@ static void s_trend(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *o
                 "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"middle\" "
                 "fill=\"#8a919c\">",
                 left + (w - left - right) / 2, top + (h - top - bottom) / 2);
-        s_label(out, o, "无数据", "no data");
+        s_svg_label(out, o, "无数据", "no data");
         fputs("</text>\n", out);
     }
     s_series(out, &g, prev, "prev",
@@ -560,7 +576,7 @@ static void s_trend(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *o
                 "<line x1=\"%d\" y1=\"38\" x2=\"%d\" y2=\"38\" stroke=\"#d64541\" "
                 "stroke-dasharray=\"5 3\"/><text x=\"%d\" y=\"42\" font-size=\"10\">",
                 w - 150, w - 130, w - 126);
-        s_label(out, o, "目标", "target");
+        s_svg_label(out, o, "目标", "target");
         fputs("</text>\n", out);
     }
     fputs("</svg>\n", out);
@@ -602,7 +618,7 @@ int pa_render_html(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *ou
         s_label(out, o, "全市目标", "City targets");
     fputs("</h2>\n", out);
     s_targets_table(sc, o, out, area);
-    fputs("</section>\n<section class=\"trends\"><h2>", out);
+    fputs("</section>\n<section class=\"trend-charts\"><h2>", out);
     s_label(out, o, district ? "本区县趋势（本年与上年）" : "全市趋势（本年与上年）",
             district ? "The district's trends, this year and last"
                      : "City trends, this year and last");

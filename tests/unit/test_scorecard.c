@@ -221,9 +221,9 @@ Test(scorecard, html_has_one_cell_per_district_and_target)
     cr_assert(strstr(html, "data-area=\"500102\" data-target=\"T3\" data-status=\"no_data\""));
     /* Legend: one swatch per status, with its symbol. */
     cr_assert_eq(s_count(html, "<rect class=\"legend\""), 7);
-    const char *labels[] = {"达标 <span class=\"en\">met</span>",
-                            "数据不全 <span class=\"en\">incomplete</span>",
-                            "未到期 <span class=\"en\">not due</span>"};
+    const char *labels[] = {"达标 <tspan fill=\"#5a6372\">met</tspan>",
+                            "数据不全 <tspan fill=\"#5a6372\">incomplete</tspan>",
+                            "未到期 <tspan fill=\"#5a6372\">not due</tspan>"};
     for (size_t k = 0; k < 3; k++)
         cr_assert(strstr(html, labels[k]), "legend lacks %s", labels[k]);
     /* Freshness in the title and the subtitle; the coverage line. */
