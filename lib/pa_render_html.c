@@ -191,7 +191,9 @@ static void s_running_sentence(FILE *out, const pa_render_opts_t *o, const pa_sc
                  ok ? "on course" : "not on course");
     } else {
         snprintf(zh, sizeof zh, "按截至%s的进度，预计期末为%s，目标界限为%s，%s。", end, proj, thr,
-                 ok ? "可达标" : "有未达标风险");
+                 ok                         ? "可达标"
+                 : strcmp(v, "missed") == 0 ? "已未达标"
+                                            : "有未达标风险");
         snprintf(en, sizeof en,
                  "At the pace to %s the period ends near %s against a limit of %s: %s.", end, proj,
                  thr, ok ? "on course" : "at risk of missing");
