@@ -3,7 +3,10 @@
 # COPY of the same rows into the same table, measured in the same run on the
 # same throwaway PostgreSQL. DAYS of daily reports from all 1031 towns
 # (default 30; 366 is the full year 2024, about 3.4 million values).
-# Also reports the worker's and producer's peak RSS.
+# Also reports the worker's and producer's peak RSS, how long after the last
+# receipt the figures and judgements are current, every pingan-report call
+# and scorecard view on that year, and one report's way to its judgement.
+# PostgreSQL runs with its default durability (fsync on), as deployed.
 set -euo pipefail
 PINGAN_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$PINGAN_ROOT/scripts/lib.sh"
@@ -15,7 +18,8 @@ port="${PINGAN_BENCH_PGPORT:-55441}"
 PINGAN_PACKAGES="$PINGAN_PACKAGES bc time"
 pa_install_deps
 pa_build "$build" -DCMAKE_BUILD_TYPE=Release -DPINGAN_TESTS=OFF
-pa_pg_start "$build/pg" "$port"
+pa_pg_stop "$build/pg" # a cluster left running may have other settings
+PINGAN_PG_DURABLE=1 pa_pg_start "$build/pg" "$port"
 worker_pid=""
 trap '[ -n "$worker_pid" ] && kill $worker_pid 2>/dev/null; pa_pg_stop "$build/pg"' EXIT
 mkdir -p "$work"
@@ -60,19 +64,64 @@ for i in $(seq "$workers"); do
 done
 worker_pid="${worker_pids[*]}"
 sleep 0.5
+current_sql_expr="NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue) AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 5005 AND objid = 0 AND granted)"
+current_sql="SELECT $current_sql_expr"
 pipe_s=""
 for run in $(seq "$runs"); do
   # Each run starts from empty tables: otherwise every report is a duplicate.
-  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine" -c "VACUUM ANALYZE"
+  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
   t0=$(now)
   /usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv" 2>"$work/producer.log"
   t1=$(now)
   pipe_s=$(best "$pipe_s" "$(echo "$t1 - $t0" | bc -l)")
-  # Aggregation runs in idle workers after the batches commit: time it too.
-  until [ "$(psql -qAt -c "SELECT count(*) FROM pingan.aggregate_queue")" = 0 ]; do sleep 0.1; done
+  # Figures and judgements are current when nothing is queued and no
+  # aggregation step holds the aggregation lock (it dequeues first).
+  until [ "$(psql -qAt -c "$current_sql")" = t ]; do sleep 0.05; done
   t2=$(now)
   agg_s=$(echo "$t2 - $t1" | bc -l)
+  printf 'run %s: pipeline %.2f s, judgements current %.2f s after the last receipt\n' "$run" "$(echo "$t1 - $t0" | bc -l)" "$agg_s"
 done
+# One report at an idle system: from sending it to its district's and the
+# city's judgements being brought up to date, 20 times.
+lat=()
+for i in $(seq 20); do
+  printf 'district,period,revision,town,indicator,count,numerator,denominator\n500101,2024-12,%d,,ws_deaths,%d,,\n' "$i" "$i" >"$work/one.csv"
+  t0=$(now)
+  t0_sql=$(psql -qAt -c "SELECT clock_timestamp()")
+  "$build/pingan-produce" --quiet --connect "${endpoints%%,*}" "$work/one.csv" 2>/dev/null
+  until [ "$(psql -qAt -c "SELECT $current_sql_expr AND (SELECT min(updated_at) >= '$t0_sql' FROM pingan.judgement WHERE target_id = 'T1' AND area_code IN ('500101', '500000') AND period_type = 'month' AND period_start = '2024-12-01')")" = t ]; do sleep 0.01; done
+  lat+=("$(echo "($(now) - $t0) * 1000" | bc -l)")
+done
+lat_sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
+lat_p50=$(echo "$lat_sorted" | sed -n 10p)
+lat_max=$(echo "$lat_sorted" | tail -n 1)
+# Every pingan-report call on the year, and the scorecard views.
+report_max=0
+report_worst=""
+for area in "" 500101; do
+  for period in 2024-03 2024-Q1 2024; do
+    for fmt in table csv json html; do
+      args=(--period "$period")
+      [ -n "$area" ] && args+=(--district "$area")
+      if [ "$fmt" = html ]; then args+=(--html "$work/report.html"); else args+=(--format "$fmt"); fi
+      t0=$(now)
+      "$build/pingan-report" "${args[@]}" >/dev/null
+      ms=$(echo "($(now) - $t0) * 1000" | bc -l)
+      if [ "$(echo "$ms > $report_max" | bc -l)" = 1 ]; then report_max=$ms; report_worst="${args[*]}"; fi
+    done
+  done
+done
+view_max=0
+for q in "SELECT count(*) FROM pingan.v_district_scorecard WHERE period_type = 'month' AND period_start = '2024-03-01'" \
+         "SELECT count(*) FROM pingan.v_district_scorecard WHERE period_type = 'year' AND period_start = '2024-01-01'" \
+         "SELECT count(*) FROM pingan.v_city_summary WHERE period_type = 'year' AND period_start = '2024-01-01'" \
+         "SELECT count(*) FROM pingan.v_target_status WHERE period_type = 'quarter' AND period_start = '2024-01-01'"; do
+  ms=$(psql -qAt -c '\timing on' -c "$q" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+  [ "$(echo "$ms > $view_max" | bc -l)" = 1 ] && view_max=$ms
+done
+figure_rows=$(psql -qAt -c "SELECT count(*) FROM pingan.figure")
+judgement_rows=$(psql -qAt -c "SELECT count(*) FROM pingan.judgement")
+
 worker_rss=""
 for pid in "${worker_pids[@]}"; do
   worker_rss="$worker_rss $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
@@ -80,10 +129,15 @@ for pid in "${worker_pids[@]}"; do
 done
 worker_pid=""
 stored=$(psql -qAt -c "SELECT count(*) FROM pingan.value")
-[ "$stored" = "$rows" ] || { echo "stored $stored values, expected $rows" >&2; exit 1; }
+# the latency trials added one value each
+[ "$stored" = "$((rows + 20))" ] || { echo "stored $stored values, expected $((rows + 20))" >&2; exit 1; }
 
 printf 'raw COPY:  %8.0f values/s (%.2f s, best of %s)\n' "$(echo "$rows / $copy_s" | bc -l)" "$copy_s" "$runs"
 printf 'pipeline:  %8.0f values/s (%.2f s, producer parse + ZeroMQ + validation + idempotent store + receipts)\n' "$(echo "$rows / $pipe_s" | bc -l)" "$pipe_s"
 printf 'ratio:     %.2f x raw COPY (goal 0.80)\n' "$(echo "$copy_s / $pipe_s" | bc -l)"
-printf 'aggregates drained %.2f s after the last receipt (last run)\n' "$agg_s"
+printf 'judgements current %.2f s after the last receipt (last run; goal: no later than the ingest took)\n' "$agg_s"
+printf 'one report to its judgements at idle: p50 %.0f ms, max of 20 %.0f ms (goal p99 < 1000)\n' "$lat_p50" "$lat_max"
+printf 'pingan-report: slowest of 24 calls %.0f ms (%s; goal < 1000)\n' "$report_max" "$report_worst"
+printf 'scorecard views: slowest %.1f ms (goal < 200)\n' "$view_max"
+printf 'stored: %s figure rows, %s judgement rows for %s values\n' "$figure_rows" "$judgement_rows" "$rows"
 printf 'peak RSS:  workers%s KiB, producer %s KiB\n' "$worker_rss" "$(cat "$work/producer.rss")"

@@ -32,7 +32,8 @@ gen="$cmake_dir/gen"
   { echo "fuzz: $cmake_dir has no gen/pingan.pb-c.c or libpingan.a: build it first" >&2; exit 1; }
 
 # The library modules on the decode, validate and read paths (no libpq, no libzmq).
-lib_mods="pa_codec pa_validate pa_catalog pa_report pa_problem pa_period pa_err pa_input pa_csv pa_json pa_reader pa_field pa_str"
+lib_mods="pa_codec pa_validate pa_catalog pa_report pa_problem pa_period pa_err pa_input pa_csv pa_json
+  pa_reader pa_field pa_str pa_arena pa_hash pa_vec"
 # shellcheck disable=SC2207
 libs=($(pkg-config --libs libprotobuf-c yajl uuid) -lcsv -lm)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pa_hash.h"
+#include "pa_vec.h"
+
 typedef struct {
     char code[PA_TOWN_SIZE];
     char district[PA_DISTRICT_SIZE];
@@ -35,10 +38,7 @@ struct pa_catalog {
 
 static size_t s_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
+    return (size_t)pa_hash_str(PA_HASH_SEED, s);
 }
 
 /* Builds the index; on allocation failure leaves it empty (lookups then
@@ -85,18 +85,13 @@ void pa_catalog_destroy(pa_catalog_t **self_p)
     *self_p = NULL;
 }
 
-/* Grows a dynamic array by doubling; returns the slot to fill or NULL. */
+/* Appends a slot to a dynamic array; returns it, or NULL out of memory. */
 static void *s_push(void **items, size_t *n, size_t *cap, size_t size)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        void *grown = realloc(*items, c * size);
-        if (!grown)
-            return NULL;
-        *items = grown;
-        *cap = c;
-    }
-    return (char *)*items + (*n)++ * size;
+    void *slot = pa_vec_push(items, *n, cap, size, 64);
+    if (slot)
+        (*n)++;
+    return slot;
 }
 
 int pa_catalog_add_district(pa_catalog_t *self, const char *code, pa_err_t *err)

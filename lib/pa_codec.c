@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pa_arena.h"
 #include "pingan.pb-c.h"
 
 /* ---------------------------------------------------------------- decode */
@@ -31,52 +32,17 @@ void pa_submission_destroy(pa_submission_t **self_p)
     *self_p = NULL;
 }
 
-/* Bump allocator for unpacking: protobuf-c allocates every Value message
- * separately, and a submission holds tens of thousands of them. Blocks are
- * chained and all freed at once with the arena. */
-typedef struct s_block {
-    struct s_block *next;
-    size_t used, size;
-    max_align_t data[];
-} s_block_t;
-
-typedef struct {
-    s_block_t *head;
-} s_arena_t;
-
+/* protobuf-c allocates every Value message separately, and a submission
+ * holds tens of thousands of them: unpack into an arena, freed at once. */
 static void *s_arena_alloc(void *arg, size_t size)
 {
-    s_arena_t *arena = arg;
-    size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    s_block_t *b = arena->head;
-    if (!b || b->size - b->used < size) {
-        size_t cap = size > 65536 ? size : 65536;
-        b = malloc(sizeof *b + cap);
-        if (!b)
-            return NULL;
-        b->used = 0;
-        b->size = cap;
-        b->next = arena->head;
-        arena->head = b;
-    }
-    void *p = (char *)b->data + b->used;
-    b->used += size;
-    return p;
+    return pa_arena_alloc(arg, size);
 }
 
 static void s_arena_free(void *arg, void *ptr)
 {
     (void)arg; /* everything goes with the arena */
     (void)ptr;
-}
-
-static void s_arena_destroy(s_arena_t *arena)
-{
-    while (arena->head) {
-        s_block_t *next = arena->head->next;
-        free(arena->head);
-        arena->head = next;
-    }
 }
 
 static bool s_id_char_ok(char c)
@@ -213,10 +179,15 @@ int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **ou
 {
     int rc = PA_OK;
     pa_submission_t *sub = NULL;
-    s_arena_t arena = {NULL};
-    ProtobufCAllocator alloc = {s_arena_alloc, s_arena_free, &arena};
-    Pingan__V1__Submission *m = pingan__v1__submission__unpack(&alloc, len, buf);
+    pa_arena_t *arena = pa_arena_new(0);
+    ProtobufCAllocator alloc = {s_arena_alloc, s_arena_free, arena};
+    Pingan__V1__Submission *m = NULL;
     *out = NULL;
+    if (!arena) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory decoding a submission");
+        goto cleanup;
+    }
+    m = pingan__v1__submission__unpack(&alloc, len, buf);
     if (!m) {
         rc = pa_err_set(err, PA_EINVAL, "%zu bytes are not a pingan Submission message", len);
         goto cleanup;
@@ -242,7 +213,7 @@ cleanup:
     pa_submission_destroy(&sub);
     if (m)
         pingan__v1__submission__free_unpacked(m, &alloc);
-    s_arena_destroy(&arena);
+    pa_arena_destroy(&arena);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pa_pg.h"
 #include "pa_store_sql.h"
 
 /* Arbitrary constant naming the "schema migration" advisory lock. */
@@ -21,41 +22,50 @@ int pa_migrate_latest(void)
     return latest;
 }
 
-/* Runs a command and checks its status; fills err with the server message. */
-static int s_exec(PGconn *conn, const char *sql, ExecStatusType want, const char *what,
+/* Runs a command (a whole file, perhaps) and checks its status; the error
+ * names what, not the text. */
+static int s_exec(pa_pg_t *pg, const char *sql, ExecStatusType want, const char *what,
                   pa_err_t *err)
 {
     int rc = PA_OK;
-    PGresult *res = PQexec(conn, sql);
-    if (PQresultStatus(res) != want) {
-        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-        rc = pa_err_set(err, pa_err_class_sqlstate(state, NULL, NULL), "%s: %s", what,
-                        PQerrorMessage(conn));
-        if (err && state)
-            snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
-    }
+    PGresult *res = PQexec(pa_pg_conn(pg), sql);
+    if (PQresultStatus(res) != want)
+        rc = pa_pg_err(err, pg, res, what, NULL);
     PQclear(res);
     return rc;
 }
 
-int pa_migrate_current(PGconn *conn, int *out, pa_err_t *err)
+/* A one-row query with text parameters; *out (caller PQclears) on success. */
+static int s_query(pa_pg_t *pg, const char *sql, int n, const char *const *params, const char *what,
+                   PGresult **out, pa_err_t *err)
+{
+    PGresult *res = n ? PQexecParams(pa_pg_conn(pg), sql, n, NULL, params, NULL, NULL, 0)
+                      : PQexec(pa_pg_conn(pg), sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
+        int rc = pa_pg_err(err, pg, res, what, NULL);
+        PQclear(res);
+        *out = NULL;
+        return rc;
+    }
+    *out = res;
+    return PA_OK;
+}
+
+int pa_migrate_current(pa_pg_t *pg, int *out, pa_err_t *err)
 {
     int rc = PA_OK;
     *out = 0;
-    PGresult *res = PQexec(conn, PA_SQL_SCHEMA_EXISTS);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = pa_err_set(err, PA_ERETRY, "could not look for the schema: %s", PQerrorMessage(conn));
+    PGresult *res = NULL;
+    rc = s_query(pg, PA_SQL_SCHEMA_EXISTS, 0, NULL, "could not look for the schema", &res, err);
+    if (rc != PA_OK)
         goto cleanup;
-    }
     if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
         goto cleanup; /* never initialised */
     PQclear(res);
-    res = PQexec(conn, PA_SQL_SCHEMA_VERSION);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = pa_err_set(err, PA_ERETRY, "could not read the schema version: %s",
-                        PQerrorMessage(conn));
+    rc =
+        s_query(pg, PA_SQL_SCHEMA_VERSION, 0, NULL, "could not read the schema version", &res, err);
+    if (rc != PA_OK)
         goto cleanup;
-    }
     if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
         *out = atoi(PQgetvalue(res, 0, 0));
 cleanup:
@@ -77,7 +87,7 @@ static const char s_drop_definitions[] =
 
 /* True in *same when every definition file's md5 is the recorded one and
  * nothing else is recorded. */
-static int s_definitions_same(PGconn *conn, bool *same, pa_err_t *err)
+static int s_definitions_same(pa_pg_t *pg, bool *same, pa_err_t *err)
 {
     int rc = PA_OK;
     int n = 0;
@@ -85,26 +95,21 @@ static int s_definitions_same(PGconn *conn, bool *same, pa_err_t *err)
     *same = true;
     for (const pa_definition_t *d = pa_definitions; d->name && *same; d++, n++) {
         const char *params[2] = {d->name, d->sql};
-        res = PQexecParams(conn,
-                           "SELECT coalesce((SELECT hash FROM pingan.schema_definitions "
-                           "WHERE name = $1), '') = md5($2)",
-                           2, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            rc = pa_err_set(err, PA_EFATAL, "could not read pingan.schema_definitions: %s",
-                            PQerrorMessage(conn));
+        rc = s_query(pg,
+                     "SELECT coalesce((SELECT hash FROM pingan.schema_definitions "
+                     "WHERE name = $1), '') = md5($2)",
+                     2, params, "could not read pingan.schema_definitions", &res, err);
+        if (rc != PA_OK)
             goto cleanup;
-        }
         *same = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
         PQclear(res);
         res = NULL;
     }
     if (*same) {
-        res = PQexec(conn, "SELECT count(*) FROM pingan.schema_definitions");
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            rc = pa_err_set(err, PA_EFATAL, "could not count pingan.schema_definitions: %s",
-                            PQerrorMessage(conn));
+        rc = s_query(pg, "SELECT count(*) FROM pingan.schema_definitions", 0, NULL,
+                     "could not count pingan.schema_definitions", &res, err);
+        if (rc != PA_OK)
             goto cleanup;
-        }
         *same = atoi(PQgetvalue(res, 0, 0)) == n;
     }
 cleanup:
@@ -113,98 +118,88 @@ cleanup:
 }
 
 /* Re-creates every function and view when a definition file changed. */
-static int s_apply_definitions(PGconn *conn, int *applied, pa_err_t *err)
+static int s_apply_definitions(pa_pg_t *pg, int *applied, pa_err_t *err)
 {
-    int rc = s_exec(conn, "BEGIN", PGRES_COMMAND_OK, "begin", err);
+    int rc = s_exec(pg, "BEGIN", PGRES_COMMAND_OK, "begin", err);
     bool in_tx = rc == PA_OK, same = false;
     if (rc == PA_OK)
-        rc = s_exec(conn, "SELECT pg_advisory_xact_lock(" PA_MIGRATE_LOCK_KEY ")", PGRES_TUPLES_OK,
+        rc = s_exec(pg, "SELECT pg_advisory_xact_lock(" PA_MIGRATE_LOCK_KEY ")", PGRES_TUPLES_OK,
                     "lock", err);
     if (rc == PA_OK)
-        rc = s_definitions_same(conn, &same, err);
+        rc = s_definitions_same(pg, &same, err);
     if (rc != PA_OK || same)
         goto cleanup;
     /* Bodies refer to objects of later files (views, temporary tables). */
-    rc = s_exec(conn,
-                "SET LOCAL check_function_bodies = off; SET LOCAL client_min_messages = warning",
-                PGRES_COMMAND_OK, "set", err);
+    rc =
+        s_exec(pg, "SET LOCAL check_function_bodies = off; SET LOCAL client_min_messages = warning",
+               PGRES_COMMAND_OK, "set", err);
     if (rc == PA_OK)
-        rc = s_exec(conn, s_drop_definitions, PGRES_COMMAND_OK, "dropping old definitions", err);
+        rc = s_exec(pg, s_drop_definitions, PGRES_COMMAND_OK, "dropping old definitions", err);
     if (rc == PA_OK)
-        rc = s_exec(conn, "DELETE FROM pingan.schema_definitions", PGRES_COMMAND_OK,
+        rc = s_exec(pg, "DELETE FROM pingan.schema_definitions", PGRES_COMMAND_OK,
                     "schema_definitions", err);
     for (const pa_definition_t *d = pa_definitions; rc == PA_OK && d->name; d++) {
-        rc = s_exec(conn, d->sql, PGRES_COMMAND_OK, d->name, err);
+        rc = s_exec(pg, d->sql, PGRES_COMMAND_OK, d->name, err);
         if (rc != PA_OK)
             break;
         const char *params[2] = {d->name, d->sql};
-        PGresult *res = PQexecParams(conn,
-                                     "INSERT INTO pingan.schema_definitions (name, hash) "
-                                     "VALUES ($1, md5($2))",
-                                     2, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = pa_err_set(err, PA_EFATAL, "could not record %s: %s", d->name,
-                            PQerrorMessage(conn));
+        PGresult *res = NULL;
+        rc = s_query(pg, "INSERT INTO pingan.schema_definitions (name, hash) VALUES ($1, md5($2))",
+                     2, params, d->name, &res, err);
         PQclear(res);
         if (rc == PA_OK)
             (*applied)++;
     }
 cleanup:
     if (in_tx && rc == PA_OK) {
-        rc = s_exec(conn, "COMMIT", PGRES_COMMAND_OK, "commit", err);
+        rc = s_exec(pg, "COMMIT", PGRES_COMMAND_OK, "commit", err);
     } else if (in_tx) {
-        PGresult *res = PQexec(conn, "ROLLBACK");
-        PQclear(res);
+        pa_pg_rollback(pg);
     }
     return rc;
 }
 
-int pa_migrate_apply(PGconn *conn, int *applied, pa_err_t *err)
+int pa_migrate_apply(pa_pg_t *pg, int *applied, pa_err_t *err)
 {
     int rc = PA_OK;
     *applied = 0;
     for (const pa_migration_t *m = pa_migrations; m->name; m++) {
         int current = 0;
         bool in_tx = false;
-        rc = s_exec(conn, "BEGIN", PGRES_COMMAND_OK, "begin", err);
+        rc = s_exec(pg, "BEGIN", PGRES_COMMAND_OK, "begin", err);
         if (rc != PA_OK)
             goto cleanup;
         in_tx = true;
-        rc = s_exec(conn, "SELECT pg_advisory_xact_lock(" PA_MIGRATE_LOCK_KEY ")", PGRES_TUPLES_OK,
+        rc = s_exec(pg, "SELECT pg_advisory_xact_lock(" PA_MIGRATE_LOCK_KEY ")", PGRES_TUPLES_OK,
                     "lock", err);
         if (rc == PA_OK)
-            rc = pa_migrate_current(conn, &current, err);
+            rc = pa_migrate_current(pg, &current, err);
         if (rc == PA_OK && m->version > current) {
-            rc = s_exec(conn, m->sql, PGRES_COMMAND_OK, m->name, err);
+            rc = s_exec(pg, m->sql, PGRES_COMMAND_OK, m->name, err);
             if (rc == PA_OK) {
                 const char *params[2];
                 char version[16];
                 snprintf(version, sizeof version, "%d", m->version);
                 params[0] = version;
                 params[1] = m->name;
-                PGresult *res =
-                    PQexecParams(conn, PA_SQL_RECORD_MIGRATION, 2, NULL, params, NULL, NULL, 0);
-                if (PQresultStatus(res) != PGRES_COMMAND_OK)
-                    rc = pa_err_set(err, PA_EFATAL, "could not record %s: %s", m->name,
-                                    PQerrorMessage(conn));
+                PGresult *res = NULL;
+                rc = s_query(pg, PA_SQL_RECORD_MIGRATION, 2, params, m->name, &res, err);
                 PQclear(res);
             }
             if (rc == PA_OK)
                 (*applied)++;
         }
         if (rc == PA_OK) {
-            rc = s_exec(conn, "COMMIT", PGRES_COMMAND_OK, "commit", err);
+            rc = s_exec(pg, "COMMIT", PGRES_COMMAND_OK, "commit", err);
             in_tx = false;
         }
         if (rc != PA_OK) {
-            if (in_tx) {
-                PGresult *res = PQexec(conn, "ROLLBACK");
-                PQclear(res);
-            }
+            if (in_tx)
+                pa_pg_rollback(pg);
             goto cleanup;
         }
     }
-    rc = s_apply_definitions(conn, applied, err);
+    rc = s_apply_definitions(pg, applied, err);
 cleanup:
     return rc;
 }

@@ -8,7 +8,7 @@
 #ifndef PA_MIGRATE_H
 #define PA_MIGRATE_H
 
-#include <libpq-fe.h>
+#include "pa_pg.h"
 
 #include "pa_err.h"
 
@@ -30,10 +30,10 @@ extern const pa_definition_t pa_definitions[];
 /* Highest version this build knows. */
 int pa_migrate_latest(void);
 /* The database's version into *out (0 when never initialised). */
-int pa_migrate_current(PGconn *conn, int *out, pa_err_t *err);
+int pa_migrate_current(pa_pg_t *pg, int *out, pa_err_t *err);
 /* Applies every missing migration, then the definitions if any changed;
  * *applied counts the migrations and definition files applied. Errors carry
  * the file name and the server's message. */
-int pa_migrate_apply(PGconn *conn, int *applied, pa_err_t *err);
+int pa_migrate_apply(pa_pg_t *pg, int *applied, pa_err_t *err);
 
 #endif

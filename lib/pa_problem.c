@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pa_vec.h"
+
 void pa_problems_clear(pa_problems_t *self)
 {
     free(self->items);
@@ -18,17 +20,14 @@ void pa_problems_add(pa_problems_t *self, int reason, const char *field, const c
         self->dropped++;
         return;
     }
-    if (self->n == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 4;
-        pa_problem_t *grown = realloc(self->items, cap * sizeof *grown);
-        if (!grown) {
-            self->dropped++;
-            return;
-        }
-        self->items = grown;
-        self->cap = cap;
+    void *items = self->items;
+    pa_problem_t *p = pa_vec_push(&items, self->n, &self->cap, sizeof *p, 4);
+    self->items = items;
+    if (!p) {
+        self->dropped++;
+        return;
     }
-    pa_problem_t *p = &self->items[self->n++];
+    self->n++;
     p->reason = reason;
     snprintf(p->field, sizeof p->field, "%s", field ? field : "");
     va_list ap;

@@ -1,15 +1,16 @@
-/* pa_producer.c - the sending side. Lazy-Pirate reliability over a DEALER:
- * every submission carries a tag frame the receipt echoes; one without a
- * receipt after timeout_ms is resent as is (same report ids), up to retries
- * times. A window of submissions stays in flight so that throughput is not
- * capped by one round trip per submission. */
+/* pa_producer.c - the sending side: parse a file into a spool (pa_spool),
+ * then keep a window of submissions in flight (pa_window) on a DEALER.
+ * Lazy-Pirate reliability: every submission carries a tag frame the
+ * receipt echoes; one without a receipt after timeout_ms is resent as is
+ * (same report ids), up to retries times. Sends never block: a send the
+ * socket refuses stays queued until POLLOUT. A deadline bounds the whole
+ * run. What happens to each report goes to the program's callbacks: the
+ * library prints nothing. */
 #include "pa_producer.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -18,42 +19,25 @@
 #include "pa_input.h"
 #include "pa_problem.h"
 #include "pa_report.h"
+#include "pa_spool.h"
+#include "pa_window.h"
 
 #define PA_CONNECT_WAIT_MS 1000 /* longest wait for every worker before the first send */
-
-typedef struct {
-    char report_id[PA_REPORT_ID_SIZE];
-    char district[PA_DISTRICT_SIZE];
-    char period[PA_PERIOD_SIZE];
-    uint32_t revision;
-    size_t n_values;
-} s_summary_t;
-
-typedef struct {
-    bool used;
-    uint64_t tag;  /* sequence number, sent big-endian in the tag frame */
-    uint8_t *body; /* owned: encoded Submission, resent as is */
-    size_t len;
-    int64_t due_ms;       /* monotonic time of the next resend */
-    int attempts;         /* sends so far */
-    s_summary_t *reports; /* owned, n_reports */
-    size_t n_reports;
-} s_flight_t;
+#define PA_WAKE_MS         200  /* longest poll: bounds how late a stop is seen */
 
 struct pa_producer {
     const pa_producer_config_t *cfg;
     const pa_log_t *log;
-    FILE *out;
-    FILE *errors; /* --errors CSV, or NULL */
+    pa_producer_events_t ev;
     char sender[PA_SENDER_SIZE];
     void *ctx;
     void *sock;
-    s_flight_t *flights; /* window slots */
-    size_t n_flights;    /* in use */
-    uint64_t next_tag;
+    pa_window_t *window;
     pa_report_t **batch; /* batch_reports reusable reports */
     size_t n_batch;
     pa_producer_stats_t stats;
+    int64_t started_ms;  /* monotonic start, for the deadline */
+    int64_t deadline_ms; /* monotonic; INT64_MAX when none */
     const volatile sig_atomic_t *stop;
 };
 
@@ -70,17 +54,12 @@ int pa_producer_config_validate(const pa_producer_config_t *cfg, pa_err_t *err)
         return pa_err_set(err, PA_EINVAL, "--timeout-ms: %d is below 10", cfg->timeout_ms);
     if (cfg->retries < 0)
         return pa_err_set(err, PA_EINVAL, "--retries: %d is negative", cfg->retries);
+    if (cfg->deadline_s < 0)
+        return pa_err_set(err, PA_EINVAL, "--deadline: %d is negative", cfg->deadline_s);
     pa_format_t f;
     if (cfg->format && *cfg->format && pa_input_format_parse(cfg->format, &f) != PA_OK)
         return pa_err_set(err, PA_EINVAL, "--format: '%s' is not csv or json", cfg->format);
     return PA_OK;
-}
-
-static void s_flight_clear(s_flight_t *f)
-{
-    free(f->body);
-    free(f->reports);
-    memset(f, 0, sizeof *f);
 }
 
 void pa_producer_destroy(pa_producer_t **self_p)
@@ -88,9 +67,7 @@ void pa_producer_destroy(pa_producer_t **self_p)
     if (!self_p || !*self_p)
         return;
     pa_producer_t *self = *self_p;
-    for (int i = 0; self->flights && i < self->cfg->window; i++)
-        s_flight_clear(&self->flights[i]);
-    free(self->flights);
+    pa_window_destroy(&self->window);
     for (int i = 0; self->batch && i < self->cfg->batch_reports; i++)
         pa_report_destroy(&self->batch[i]);
     free(self->batch);
@@ -98,8 +75,6 @@ void pa_producer_destroy(pa_producer_t **self_p)
         zmq_close(self->sock);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
-    if (self->errors)
-        fclose(self->errors);
     free(self);
     *self_p = NULL;
 }
@@ -141,15 +116,16 @@ static void s_await_workers(void *monitor, int endpoints, int wait_ms)
 
 static int s_connect(pa_producer_t *self, pa_err_t *err)
 {
-    int one = 1, zero = 0, timeout = self->cfg->timeout_ms;
+    int one = 1, zero = 0;
     self->sock = zmq_socket(self->ctx, ZMQ_DEALER);
     if (!self->sock)
         return pa_err_set(err, PA_EIO, "zmq_socket: %s", zmq_strerror(zmq_errno()));
     /* IMMEDIATE: queue only to connected workers, so a dead endpoint does not
-     * swallow submissions until its timeout. */
+     * swallow submissions until its timeout. Sends use DONTWAIT: with no
+     * worker connected a send fails at once and the flight waits, queued,
+     * for POLLOUT instead of blocking the loop (and SIGTERM). */
     if (zmq_setsockopt(self->sock, ZMQ_IMMEDIATE, &one, sizeof one) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout) != 0)
+        zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
     char monitor_ep[64];
     snprintf(monitor_ep, sizeof monitor_ep, "inproc://pa-producer-monitor-%p", (void *)self);
@@ -177,8 +153,8 @@ static int s_connect(pa_producer_t *self, pa_err_t *err)
     return rc;
 }
 
-pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *log, FILE *out,
-                               pa_err_t *err)
+pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *log,
+                               const pa_producer_events_t *ev, pa_err_t *err)
 {
     pa_producer_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -187,7 +163,11 @@ pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *
     }
     self->cfg = cfg;
     self->log = log;
-    self->out = out;
+    if (ev)
+        self->ev = *ev;
+    self->started_ms = pa_clock_mono_ms();
+    self->deadline_ms =
+        cfg->deadline_s ? self->started_ms + (int64_t)cfg->deadline_s * 1000 : INT64_MAX;
     if (cfg->sender && *cfg->sender) {
         snprintf(self->sender, sizeof self->sender, "%s", cfg->sender);
     } else {
@@ -195,9 +175,9 @@ pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *
         gethostname(host, sizeof host - 1);
         snprintf(self->sender, sizeof self->sender, "%s:%d", host, (int)getpid());
     }
-    self->flights = calloc((size_t)cfg->window, sizeof *self->flights);
+    self->window = pa_window_new((size_t)cfg->window, cfg->timeout_ms, cfg->retries);
     self->batch = calloc((size_t)cfg->batch_reports, sizeof *self->batch);
-    if (!self->flights || !self->batch) {
+    if (!self->window || !self->batch) {
         pa_err_set(err, PA_ENOMEM, "out of memory");
         goto fail;
     }
@@ -206,14 +186,6 @@ pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *
             pa_err_set(err, PA_ENOMEM, "out of memory");
             goto fail;
         }
-    }
-    if (cfg->errors && *cfg->errors) {
-        self->errors = fopen(cfg->errors, "w");
-        if (!self->errors) {
-            pa_err_set(err, PA_EIO, "could not write %s: %s", cfg->errors, strerror(errno));
-            goto fail;
-        }
-        fputs("district,period,revision,report_id,field,reason,message\n", self->errors);
     }
     if (!cfg->dry_run) {
         self->ctx = zmq_ctx_new();
@@ -237,62 +209,30 @@ void pa_producer_stats(const pa_producer_t *self, pa_producer_stats_t *out)
 
 /* ---------------------------------------------------------------- receipts */
 
-static void s_csv_field(FILE *f, const char *s, bool last)
-{
-    csv_fwrite(f, s, strlen(s));
-    fputc(last ? '\n' : ',', f);
-}
-
-static void s_print_rejection(pa_producer_t *self, const s_summary_t *r, const pa_problem_t *p)
-{
-    fprintf(self->out, "rejected %s %s %s: %s: %s (%s)\n", r->district, r->period, r->report_id,
-            p->field[0] ? p->field : "report", p->message, pa_reason_name(p->reason));
-    if (self->errors) {
-        char rev[16];
-        snprintf(rev, sizeof rev, "%u", r->revision);
-        s_csv_field(self->errors, r->district, false);
-        s_csv_field(self->errors, r->period, false);
-        s_csv_field(self->errors, rev, false);
-        s_csv_field(self->errors, r->report_id, false);
-        s_csv_field(self->errors, p->field, false);
-        s_csv_field(self->errors, pa_reason_name(p->reason), false);
-        s_csv_field(self->errors, p->message, true);
-    }
-}
-
-static void s_settle(pa_producer_t *self, const s_summary_t *r, int status,
+static void s_settle(pa_producer_t *self, const pa_summary_t *r, int status,
                      const pa_problems_t *problems)
 {
-    if (status == PA_STATUS_STORED || status == PA_STATUS_DUPLICATE) {
-        if (status == PA_STATUS_STORED)
-            self->stats.stored++;
-        else
-            self->stats.duplicate++;
-        if (!self->cfg->quiet)
-            fprintf(self->out, "%s %s %s r%u %s values=%zu\n", pa_status_name(status), r->district,
-                    r->period, r->revision, r->report_id, r->n_values);
-        return;
-    }
-    self->stats.rejected++;
-    pa_problem_t none = {PA_REASON_NONE, "", "rejected without a stated reason"};
-    if (!problems || !problems->n)
-        s_print_rejection(self, r, &none);
-    for (size_t i = 0; problems && i < problems->n; i++)
-        s_print_rejection(self, r, &problems->items[i]);
+    if (status == PA_STATUS_STORED)
+        self->stats.stored++;
+    else if (status == PA_STATUS_DUPLICATE)
+        self->stats.duplicate++;
+    else
+        self->stats.rejected++;
+    if (self->ev.settled)
+        self->ev.settled(self->ev.arg, r, status, problems);
 }
 
-static s_flight_t *s_find(pa_producer_t *self, uint64_t tag)
+/* Gives up f's reports (failed, or unsent if the socket never took it)
+ * and frees its slot. */
+static void s_fail_flight(pa_producer_t *self, pa_flight_t *f, const char *why)
 {
-    for (int i = 0; i < self->cfg->window; i++)
-        if (self->flights[i].used && self->flights[i].tag == tag)
-            return &self->flights[i];
-    return NULL;
-}
-
-static void s_done(pa_producer_t *self, s_flight_t *f)
-{
-    s_flight_clear(f);
-    self->n_flights--;
+    if (f->attempts)
+        self->stats.failed += f->n_reports;
+    else
+        self->stats.unsent += f->n_reports;
+    for (size_t j = 0; self->ev.failed && j < f->n_reports; j++)
+        self->ev.failed(self->ev.arg, &f->reports[j], why);
+    pa_window_close(self->window, f);
 }
 
 static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_len, const void *body,
@@ -305,7 +245,8 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
     uint64_t tag = 0;
     for (int i = 0; i < 8; i++)
         tag = tag << 8 | tagb[i];
-    s_flight_t *f = s_find(self, tag);
+    self->stats.receipts++;
+    pa_flight_t *f = pa_window_find(self->window, tag);
     if (!f)
         return; /* a late receipt for a resent submission already settled */
     pa_receipt_t *rec = NULL;
@@ -318,9 +259,7 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
     if (rec->status == PA_STATUS_RETRY_LATER) {
         pa_log_info(self->log, "tag=%llu worker=%s asks to resend later: %s",
                     (unsigned long long)tag, rec->worker, rec->message);
-        int64_t backoff = 100LL << (f->attempts < 6 ? f->attempts : 6);
-        f->due_ms = pa_clock_mono_ms() +
-                    (backoff < self->cfg->timeout_ms ? backoff : self->cfg->timeout_ms);
+        pa_window_retry_later(self->window, f, pa_clock_mono_ms());
     } else if (rec->status == PA_STATUS_REJECTED || rec->n_entries != f->n_reports) {
         /* The whole submission was refused (or the receipt does not match it). */
         pa_problems_t pr = {0};
@@ -333,18 +272,18 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
         for (size_t i = 0; i < f->n_reports; i++)
             s_settle(self, &f->reports[i], PA_STATUS_REJECTED, &pr);
         pa_problems_clear(&pr);
-        s_done(self, f);
+        pa_window_close(self->window, f);
     } else {
         bool again = false;
         for (size_t i = 0; i < rec->n_entries; i++)
             again |= rec->entries[i].status == PA_STATUS_RETRY_LATER;
         if (again) {
             /* Resend the whole submission: what was stored comes back "duplicate". */
-            f->due_ms = pa_clock_mono_ms() + 200;
+            pa_window_retry_later(self->window, f, pa_clock_mono_ms());
         } else {
             for (size_t i = 0; i < rec->n_entries; i++)
                 s_settle(self, &f->reports[i], rec->entries[i].status, &rec->entries[i].problems);
-            s_done(self, f);
+            pa_window_close(self->window, f);
         }
     }
     pa_receipt_destroy(&rec);
@@ -384,115 +323,135 @@ static void s_drain(pa_producer_t *self)
 
 /* ---------------------------------------------------------------- sending */
 
-static void s_transmit(pa_producer_t *self, s_flight_t *f)
+/* Hands f to the socket without blocking; false when it would block. */
+static bool s_transmit(pa_producer_t *self, pa_flight_t *f)
 {
     uint8_t tag[8];
     for (int i = 0; i < 8; i++)
         tag[i] = (uint8_t)(f->tag >> (56 - 8 * i));
-    f->attempts++;
-    f->due_ms = pa_clock_mono_ms() + self->cfg->timeout_ms;
-    if (zmq_send(self->sock, "", 0, ZMQ_SNDMORE) < 0 ||
-        zmq_send(self->sock, tag, sizeof tag, ZMQ_SNDMORE) < 0 ||
-        zmq_send(self->sock, f->body, f->len, 0) < 0)
-        pa_log_warn(self->log, "tag=%llu attempt=%d could not send (%s): will retry",
-                    (unsigned long long)f->tag, f->attempts, zmq_strerror(zmq_errno()));
+    int64_t now = pa_clock_mono_ms();
+    if (zmq_send(self->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        if (zmq_errno() == EAGAIN) {
+            pa_window_blocked(self->window, f, now);
+            return false;
+        }
+        pa_log_warn(self->log, "tag=%llu endpoint=%s could not send (%s): will retry",
+                    (unsigned long long)f->tag, self->cfg->connect, zmq_strerror(zmq_errno()));
+    } else if (zmq_send(self->sock, tag, sizeof tag, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+               zmq_send(self->sock, f->body, f->len, ZMQ_DONTWAIT) < 0) {
+        /* The first frame was taken, so the rest is too (HWM counts whole
+         * messages); anything else is resent on timeout. */
+        pa_log_warn(self->log, "tag=%llu endpoint=%s could not send (%s): will retry",
+                    (unsigned long long)f->tag, self->cfg->connect, zmq_strerror(zmq_errno()));
+    }
+    pa_window_sent(self->window, f, now);
+    return true;
 }
 
-/* Resends what is overdue; gives up on what has used every retry. */
+/* Sends what is due, gives up what has used every retry. */
 static void s_timers(pa_producer_t *self)
 {
-    int64_t now = pa_clock_mono_ms();
-    for (int i = 0; i < self->cfg->window; i++) {
-        s_flight_t *f = &self->flights[i];
-        if (!f->used || f->due_ms > now)
-            continue;
-        if (f->attempts > self->cfg->retries) {
-            pa_log_error(self->log, "tag=%llu attempts=%d no receipt: giving up %zu reports",
-                         (unsigned long long)f->tag, f->attempts, f->n_reports);
-            for (size_t j = 0; j < f->n_reports; j++)
-                fprintf(self->out, "failed %s %s %s: no receipt after %d attempts\n",
-                        f->reports[j].district, f->reports[j].period, f->reports[j].report_id,
-                        f->attempts);
-            self->stats.failed += f->n_reports;
-            s_done(self, f);
-            continue;
+    bool writable = true;
+    size_t i = 0;
+    pa_flight_t *f;
+    while ((f = pa_window_at(self->window, i))) {
+        int64_t now = pa_clock_mono_ms();
+        pa_flight_verdict_t v = pa_window_verdict(self->window, f, now);
+        if (v == PA_FLIGHT_GIVE_UP) {
+            char why[96];
+            if (f->attempts)
+                snprintf(why, sizeof why, "no receipt after %d attempts", f->attempts);
+            else
+                snprintf(why, sizeof why, "never sent: no worker was connected");
+            pa_log_error(self->log, "tag=%llu attempts=%d endpoint=%s giving up %zu reports: %s",
+                         (unsigned long long)f->tag, f->attempts, self->cfg->connect, f->n_reports,
+                         why);
+            s_fail_flight(self, f, why);
+            continue; /* the slot now holds another flight */
         }
-        pa_log_info(self->log, "tag=%llu attempt=%d no receipt in time: resending",
-                    (unsigned long long)f->tag, f->attempts + 1);
-        s_transmit(self, f);
+        if (v == PA_FLIGHT_SEND && writable) {
+            if (f->attempts)
+                pa_log_info(self->log, "tag=%llu attempt=%d no receipt in time: resending",
+                            (unsigned long long)f->tag, f->attempts + 1);
+            writable = s_transmit(self, f);
+        }
+        i++;
     }
 }
 
-/* One turn of the loop: wait for receipts up to the next timer. */
+/* Why the run cannot go on, or PA_OK: a stop request, the deadline, or
+ * no worker ever answering while submissions gave up. */
+static int s_check_end(pa_producer_t *self, pa_err_t *err)
+{
+    int64_t now = pa_clock_mono_ms();
+    int elapsed_s = (int)((now - self->started_ms + 999) / 1000);
+    if (*self->stop)
+        return pa_err_set(err, PA_ESTOP, "stopped with %zu submissions unacknowledged",
+                          pa_window_count(self->window));
+    bool silent = self->stats.receipts == 0 && !self->cfg->dry_run;
+    if (now >= self->deadline_ms || (silent && (self->stats.failed || self->stats.unsent))) {
+        if (silent)
+            return pa_err_set(err, PA_ETIMEOUT,
+                              "no worker answered at %s within %d s: is a worker running and "
+                              "bound there?",
+                              self->cfg->connect, elapsed_s);
+        return pa_err_set(err, PA_ETIMEOUT,
+                          "deadline of %d s reached with %zu submissions unacknowledged",
+                          self->cfg->deadline_s, pa_window_count(self->window));
+    }
+    return PA_OK;
+}
+
+/* One turn of the loop: wait for receipts (or room to send) up to the
+ * next timer, then run the timers. */
 static int s_service(pa_producer_t *self, pa_err_t *err)
 {
-    int64_t now = pa_clock_mono_ms(), next = now + 1000;
-    for (int i = 0; i < self->cfg->window; i++)
-        if (self->flights[i].used && self->flights[i].due_ms < next)
-            next = self->flights[i].due_ms;
-    zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+    int64_t now = pa_clock_mono_ms();
+    int64_t next = pa_window_next_due(self->window);
+    if (next > now + PA_WAKE_MS)
+        next = now + PA_WAKE_MS;
+    if (next > self->deadline_ms)
+        next = self->deadline_ms;
+    short events = ZMQ_POLLIN;
+    if (pa_window_wants_send(self->window, now))
+        events |= ZMQ_POLLOUT;
+    zmq_pollitem_t item = {self->sock, 0, events, 0};
     int rc = zmq_poll(&item, 1, next > now ? (long)(next - now) : 0);
     if (rc < 0 && zmq_errno() != EINTR)
         return pa_err_set(err, PA_EIO, "zmq_poll: %s", zmq_strerror(zmq_errno()));
-    if (rc > 0)
+    if (rc > 0 && (item.revents & ZMQ_POLLIN))
         s_drain(self);
     s_timers(self);
-    if (*self->stop)
-        return pa_err_set(err, PA_ESTOP, "stopped with %zu submissions unacknowledged",
-                          self->n_flights);
-    return PA_OK;
+    return s_check_end(self, err);
 }
 
 /* Puts one encoded submission in flight, waiting for a free slot first.
  * Takes ownership of body and reports. */
-static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, s_summary_t *reports,
+static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, pa_summary_t *reports,
                     size_t n_reports, pa_err_t *err)
 {
     int rc = PA_OK;
-    while (self->n_flights >= (size_t)self->cfg->window) {
-        if ((rc = s_service(self, err)) != PA_OK) {
-            free(body);
-            free(reports);
-            return rc;
-        }
-    }
-    s_flight_t *f = NULL;
-    for (int i = 0; !f && i < self->cfg->window; i++)
-        if (!self->flights[i].used)
-            f = &self->flights[i];
-    if (!f) { /* cannot happen: n_flights < window means a slot is free */
+    while (!pa_window_has_room(self->window) && rc == PA_OK)
+        rc = s_service(self, err);
+    if (rc == PA_OK &&
+        !pa_window_open(self->window, body, len, reports, n_reports, pa_clock_mono_ms()))
+        rc = pa_err_set(err, PA_EFATAL, "no free slot in the window");
+    if (rc != PA_OK) {
         free(body);
         free(reports);
-        return pa_err_set(err, PA_EFATAL, "no free slot in the window");
+        return rc;
     }
-    f->body = body;
-    f->len = len;
-    f->reports = reports;
-    f->n_reports = n_reports;
-    f->used = true;
-    f->tag = self->next_tag++;
-    self->n_flights++;
-    s_transmit(self, f);
-    /* Pick up receipts already waiting without blocking. */
-    s_drain(self);
-    return PA_OK;
+    s_drain(self); /* pick up receipts already waiting, without blocking */
+    s_timers(self);
+    return s_check_end(self, err);
 }
 
 /* ---------------------------------------------------------------- files */
 
-/* A file is parsed once, into a spool of encoded submissions (an unlinked
- * temporary file): nothing is sent until the whole file has parsed, and
- * sending then costs no second parse. Each record is this header, then
- * n_reports summaries, then len bytes of Submission. */
-typedef struct {
-    uint64_t len;
-    uint64_t n_reports;
-} s_spool_rec_t;
-
 typedef struct {
     pa_producer_t *self;
-    FILE *spool;      /* NULL on a dry run */
-    uint64_t reports; /* counted while parsing, added to stats on success */
+    pa_spool_t *spool; /* NULL on a dry run */
+    uint64_t reports;  /* counted while parsing, added to stats on success */
     uint64_t values;
 } s_parse_t;
 
@@ -501,29 +460,30 @@ static int s_spool_batch(s_parse_t *ps, pa_err_t *err)
     pa_producer_t *self = ps->self;
     uint8_t *body = NULL;
     size_t len = 0;
+    pa_summary_t *sums = NULL;
     int rc = PA_OK;
     if (!self->n_batch || !ps->spool)
         goto cleanup;
     rc = pa_codec_encode_submission(self->sender, self->batch, self->n_batch, &body, &len, err);
     if (rc != PA_OK)
         goto cleanup;
-    s_spool_rec_t rec = {len, self->n_batch};
-    bool ok = fwrite(&rec, sizeof rec, 1, ps->spool) == 1;
-    for (size_t i = 0; ok && i < self->n_batch; i++) {
-        const pa_report_t *r = self->batch[i];
-        s_summary_t sm;
-        memset(&sm, 0, sizeof sm);
-        snprintf(sm.report_id, sizeof sm.report_id, "%s", r->report_id);
-        snprintf(sm.district, sizeof sm.district, "%s", r->district);
-        pa_period_format(&r->period, sm.period);
-        sm.revision = r->revision;
-        sm.n_values = r->n_values;
-        ok = fwrite(&sm, sizeof sm, 1, ps->spool) == 1;
+    sums = calloc(self->n_batch, sizeof *sums);
+    if (!sums) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory");
+        goto cleanup;
     }
-    if (!ok || fwrite(body, 1, len, ps->spool) != len)
-        rc = pa_err_set(err, PA_EIO, "could not write the spool: %s", strerror(errno));
+    for (size_t i = 0; i < self->n_batch; i++) {
+        const pa_report_t *r = self->batch[i];
+        snprintf(sums[i].report_id, sizeof sums[i].report_id, "%s", r->report_id);
+        snprintf(sums[i].district, sizeof sums[i].district, "%s", r->district);
+        pa_period_format(&r->period, sums[i].period);
+        sums[i].revision = r->revision;
+        sums[i].n_values = r->n_values;
+    }
+    rc = pa_spool_append(ps->spool, body, len, sums, self->n_batch, err);
 cleanup:
     self->n_batch = 0;
+    free(sums);
     free(body);
     return rc;
 }
@@ -532,6 +492,8 @@ static int s_parse_cb(void *arg, pa_report_t *r, pa_err_t *err)
 {
     s_parse_t *ps = arg;
     pa_producer_t *self = ps->self;
+    if (self->stop && *self->stop)
+        return pa_err_set(err, PA_ESTOP, "stopped while reading");
     ps->reports++;
     ps->values += r->n_values;
     if (!ps->spool)
@@ -551,31 +513,21 @@ static int s_parse_cb(void *arg, pa_report_t *r, pa_err_t *err)
 }
 
 /* Sends every spooled submission, keeping the window full. */
-static int s_send_spool(pa_producer_t *self, FILE *spool, pa_err_t *err)
+static int s_send_spool(pa_producer_t *self, pa_spool_t *spool, uint64_t *sent, pa_err_t *err)
 {
-    s_spool_rec_t rec;
-    rewind(spool);
-    while (fread(&rec, sizeof rec, 1, spool) == 1) {
-        s_summary_t *reports = calloc(rec.n_reports ? rec.n_reports : 1, sizeof *reports);
-        uint8_t *body = malloc(rec.len ? rec.len : 1);
-        if (!reports || !body) {
-            free(reports);
-            free(body);
-            return pa_err_set(err, PA_ENOMEM, "out of memory");
-        }
-        if (fread(reports, sizeof *reports, rec.n_reports, spool) != rec.n_reports ||
-            fread(body, 1, rec.len, spool) != rec.len) {
-            free(reports);
-            free(body);
-            return pa_err_set(err, PA_EIO, "could not read the spool back");
-        }
-        int rc = s_launch(self, body, rec.len, reports, rec.n_reports, err);
+    pa_spool_rewind(spool);
+    for (;;) {
+        uint8_t *body = NULL;
+        pa_summary_t *reports = NULL;
+        size_t len = 0, n = 0;
+        int rc = pa_spool_next(spool, &body, &len, &reports, &n, err);
+        if (rc != PA_OK || !body)
+            return rc;
+        *sent += n;
+        rc = s_launch(self, body, len, reports, n, err);
         if (rc != PA_OK)
             return rc;
     }
-    if (ferror(spool))
-        return pa_err_set(err, PA_EIO, "could not read the spool: %s", strerror(errno));
-    return PA_OK;
 }
 
 int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile sig_atomic_t *stop,
@@ -584,6 +536,7 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
     int rc = PA_OK;
     FILE *f = NULL;
     s_parse_t ps = {self, NULL, 0, 0};
+    uint64_t sent = 0;
     bool is_stdin = strcmp(path, "-") == 0;
     pa_format_t format = PA_FORMAT_AUTO;
     self->stop = stop;
@@ -600,8 +553,8 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
         rc = pa_err_set(err, PA_EIO, "could not open %s: %s", path, strerror(errno));
         goto cleanup;
     }
-    if (!self->cfg->dry_run && !(ps.spool = tmpfile())) {
-        rc = pa_err_set(err, PA_EIO, "could not create a spool file: %s", strerror(errno));
+    if (!self->cfg->dry_run && !(ps.spool = pa_spool_new(err))) {
+        rc = err ? err->code : PA_EIO;
         goto cleanup;
     }
     rc = pa_input_read_file(is_stdin ? stdin : f, format, path, s_parse_cb, &ps, err);
@@ -611,14 +564,16 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
         goto cleanup; /* the whole file must parse before anything of it is sent */
     self->stats.reports += ps.reports;
     self->stats.values += ps.values;
-    if (ps.spool)
-        rc = s_send_spool(self, ps.spool, err);
+    if (ps.spool) {
+        rc = s_send_spool(self, ps.spool, &sent, err);
+        /* What was read but never entered the window is unsettled too. */
+        self->stats.unsent += ps.reports - sent;
+    }
 cleanup:
     self->n_batch = 0;
-    if (ps.spool)
-        fclose(ps.spool);
+    pa_spool_destroy(&ps.spool);
     if (f)
-        fclose(f);
+        fclose(f); /* read-only: nothing to lose */
     return rc;
 }
 
@@ -627,17 +582,14 @@ int pa_producer_finish(pa_producer_t *self, const volatile sig_atomic_t *stop, p
     self->stop = stop;
     if (self->cfg->dry_run)
         return PA_OK;
-    while (self->n_flights) {
-        int rc = s_service(self, err);
-        if (rc != PA_OK) {
-            for (int i = 0; i < self->cfg->window; i++)
-                if (self->flights[i].used)
-                    self->stats.failed += self->flights[i].n_reports;
-            return rc;
-        }
-    }
-    if (self->errors)
-        fflush(self->errors);
-    fflush(self->out);
-    return PA_OK;
+    int rc = PA_OK;
+    while (rc == PA_OK && pa_window_count(self->window))
+        rc = s_service(self, err);
+    /* Stopped or out of time: what is still in flight is not settled. */
+    pa_flight_t *f;
+    while ((f = pa_window_at(self->window, 0)))
+        s_fail_flight(self, f,
+                      rc == PA_ESTOP ? "stopped before a receipt came"
+                                     : "no receipt before the deadline");
+    return rc;
 }

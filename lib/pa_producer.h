@@ -12,6 +12,8 @@
 
 #include "pa_err.h"
 #include "pa_log.h"
+#include "pa_problem.h"
+#include "pa_window.h"
 
 typedef struct {
     const char *connect; /* comma-separated worker endpoints (round robin) */
@@ -21,9 +23,10 @@ typedef struct {
     int window;          /* submissions in flight before waiting for receipts */
     int timeout_ms;      /* resend a submission with no receipt after this long */
     int retries;         /* resends before giving a submission up */
+    int deadline_s;      /* bound of the whole run in seconds; 0 = none */
     bool dry_run;        /* check files, send nothing */
-    bool quiet;          /* no line per report, only the summary */
-    const char *errors;  /* CSV file to write rejections to; "" = none */
+    bool quiet;          /* no line per report, only the summary (the program's business) */
+    const char *errors;  /* CSV file to write rejections to; "" = none (the program's) */
     const char *log_level;
 } pa_producer_config_t;
 
@@ -33,26 +36,40 @@ typedef struct {
     uint64_t stored;
     uint64_t duplicate;
     uint64_t rejected;
-    uint64_t failed; /* given up: no receipt after every retry, or stopped */
+    uint64_t failed;   /* sent and given up: no receipt after every retry, stopped, deadline */
+    uint64_t unsent;   /* read but never sent (stopped or out of time first) */
+    uint64_t receipts; /* receipts received, late and repeated ones included */
 } pa_producer_stats_t;
+
+/* What became of each report, for the program to print; the library
+ * prints nothing. Either callback may be NULL. */
+typedef struct {
+    /* status: PA_STATUS_STORED, _DUPLICATE or _REJECTED (then problems). */
+    void (*settled)(void *arg, const pa_summary_t *r, int status, const pa_problems_t *problems);
+    /* Sent, but given up (why: "no receipt after 6 attempts"...). */
+    void (*failed)(void *arg, const pa_summary_t *r, const char *why);
+    void *arg;
+} pa_producer_events_t;
 
 int pa_producer_config_validate(const pa_producer_config_t *cfg, pa_err_t *err);
 
 typedef struct pa_producer pa_producer_t;
 
-/* out receives one line per report (and rejections); cfg, log and out must
- * outlive the producer. */
-pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *log, FILE *out,
-                               pa_err_t *err);
+/* cfg and log must outlive the producer; ev is copied (NULL: no events). */
+pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *log,
+                               const pa_producer_events_t *ev, pa_err_t *err);
 void pa_producer_destroy(pa_producer_t **self_p);
 
 /* Checks the whole file first (nothing is sent from a file with a syntax
  * error: PA_EINVAL with file, line and field), then sends it. "-" is stdin.
- * Returns PA_ESTOP when *stop was raised. */
+ * Returns PA_ESTOP when *stop was raised, PA_ETIMEOUT when the deadline
+ * passed or no worker ever answered (the message names the endpoint). */
 int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile sig_atomic_t *stop,
                           pa_err_t *err);
 
-/* Waits for every receipt still due (resending on timeout). */
+/* Waits for every receipt still due (resending on timeout), within the
+ * deadline; whatever is still in flight at a stop or the deadline is given
+ * up (failed event) before returning PA_ESTOP or PA_ETIMEOUT. */
 int pa_producer_finish(pa_producer_t *self, const volatile sig_atomic_t *stop, pa_err_t *err);
 
 void pa_producer_stats(const pa_producer_t *self, pa_producer_stats_t *out);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "pa_vec.h"
+
 pa_report_t *pa_report_new(void)
 {
     return calloc(1, sizeof(pa_report_t));
@@ -33,15 +35,13 @@ int pa_report_add_value(pa_report_t *self, const pa_value_t *value, pa_err_t *er
 {
     if (self->n_values >= PA_MAX_VALUES)
         return pa_err_set(err, PA_EINVAL, "more than %d values in one report", PA_MAX_VALUES);
-    if (self->n_values == self->cap_values) {
-        size_t cap = self->cap_values ? self->cap_values * 2 : 32;
-        pa_value_t *grown = realloc(self->values, cap * sizeof *grown);
-        if (!grown)
-            return pa_err_set(err, PA_ENOMEM, "out of memory for %zu values", cap);
-        self->values = grown;
-        self->cap_values = cap;
-    }
-    self->values[self->n_values++] = *value;
+    void *values = self->values;
+    pa_value_t *slot = pa_vec_push(&values, self->n_values, &self->cap_values, sizeof *slot, 32);
+    self->values = values;
+    if (!slot)
+        return pa_err_set(err, PA_ENOMEM, "out of memory for %zu values", self->n_values + 1);
+    *slot = *value;
+    self->n_values++;
     return PA_OK;
 }
 

@@ -12,34 +12,14 @@
 #include <time.h>
 #include <yajl/yajl_gen.h>
 
+#include "pa_buf.h"
 #include "pa_migrate.h"
 #include "pa_store_sql.h"
 
 struct pa_store {
-    PGconn *conn;
+    pa_pg_t *pg;
     char worker[64];
 };
-
-/* Fills err from a failed result (or the connection when res is NULL). */
-static int s_fail(pa_store_t *self, PGresult *res, const char *what, pa_err_t *err)
-{
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
-    int code = pa_err_class_sqlstate(state, cons, NULL);
-    if (PQstatus(self->conn) != CONNECTION_OK)
-        code = PA_ERETRY;
-    const char *msg = res ? PQresultErrorMessage(res) : "";
-    if (!msg || !*msg)
-        msg = PQerrorMessage(self->conn);
-    pa_err_set(err, code, "%s: sqlstate=%s %s", what, state ? state : "none", msg);
-    if (err) {
-        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
-        size_t len = strlen(err->msg);
-        while (len && (err->msg[len - 1] == '\n' || err->msg[len - 1] == ' '))
-            err->msg[--len] = '\0';
-    }
-    return code;
-}
 
 static int s_prepare(pa_store_t *self, pa_err_t *err)
 {
@@ -51,25 +31,15 @@ static int s_prepare(pa_store_t *self, pa_err_t *err)
         {PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE, PA_SQL_QUARANTINE_NPARAMS},
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
-        PGresult *res = PQprepare(self->conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
-        int rc =
-            PQresultStatus(res) == PGRES_COMMAND_OK ? PA_OK : s_fail(self, res, stmts[i].name, err);
-        PQclear(res);
+        int rc = pa_pg_prepare(self->pg, stmts[i].name, stmts[i].sql, stmts[i].n, err);
         if (rc != PA_OK)
             return rc;
     }
     return PA_OK;
 }
 
-static int s_connected(pa_store_t *self, pa_err_t *err)
-{
-    if (PQstatus(self->conn) != CONNECTION_OK)
-        return pa_err_set(err, PA_ERETRY, "could not connect to PostgreSQL: %s",
-                          PQerrorMessage(self->conn));
-    return PA_OK;
-}
-
-pa_store_t *pa_store_new(const char *conninfo, const char *worker, pa_err_t *err)
+pa_store_t *pa_store_new(const pa_pg_options_t *opt, const pa_log_t *log, const char *worker,
+                         pa_err_t *err)
 {
     pa_store_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -77,18 +47,9 @@ pa_store_t *pa_store_new(const char *conninfo, const char *worker, pa_err_t *err
         return NULL;
     }
     snprintf(self->worker, sizeof self->worker, "%s", worker ? worker : "");
-    const char *keys[] = {"dbname", "application_name", NULL};
-    const char *vals[] = {conninfo && *conninfo ? conninfo : NULL, "pingan", NULL};
-    self->conn = PQconnectdbParams(keys, vals, 1);
-    if (!self->conn) {
-        pa_err_set(err, PA_ENOMEM, "out of memory connecting to PostgreSQL");
+    self->pg = pa_pg_connect(opt, log, err);
+    if (!self->pg)
         pa_store_destroy(&self);
-        return NULL;
-    }
-    if (s_connected(self, err) != PA_OK) {
-        pa_store_destroy(&self);
-        return NULL;
-    }
     return self;
 }
 
@@ -96,29 +57,33 @@ void pa_store_destroy(pa_store_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    PQfinish((*self_p)->conn);
+    pa_pg_destroy(&(*self_p)->pg);
     free(*self_p);
     *self_p = NULL;
 }
 
 int pa_store_reconnect(pa_store_t *self, pa_err_t *err)
 {
-    PQreset(self->conn);
-    int rc = s_connected(self, err);
+    int rc = pa_pg_reset(self->pg, err);
     if (rc == PA_OK)
         rc = s_prepare(self, err);
     return rc;
 }
 
+bool pa_store_connected(const pa_store_t *self)
+{
+    return pa_pg_ok(self->pg);
+}
+
 int pa_store_migrate(pa_store_t *self, int *applied, pa_err_t *err)
 {
-    return pa_migrate_apply(self->conn, applied, err);
+    return pa_migrate_apply(self->pg, applied, err);
 }
 
 int pa_store_check_schema(pa_store_t *self, pa_err_t *err)
 {
     int current = 0, latest = pa_migrate_latest();
-    int rc = pa_migrate_current(self->conn, &current, err);
+    int rc = pa_migrate_current(self->pg, &current, err);
     if (rc != PA_OK)
         return rc;
     if (current == 0)
@@ -143,9 +108,13 @@ int pa_store_rebuild(pa_store_t *self, long long *rows, pa_err_t *err)
     PGresult *res = NULL;
     if (rc != PA_OK)
         goto cleanup;
-    res = PQexec(self->conn, PA_SQL_REBUILD);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = s_fail(self, res, "could not rebuild the aggregates", err);
+    rc = pa_pg_exec(self->pg, PA_SQL_REBUILD, 0, NULL, PGRES_TUPLES_OK, &res, err);
+    if (rc != PA_OK) {
+        pa_err_prefix(err, "could not rebuild the aggregates");
+        goto cleanup;
+    }
+    if (PQntuples(res) != 1) {
+        rc = pa_err_set(err, PA_EFATAL, "rebuild_aggregates returned %d rows", PQntuples(res));
         goto cleanup;
     }
     *rows = PQgetisnull(res, 0, 0) ? 0 : atoll(PQgetvalue(res, 0, 0));
@@ -154,31 +123,14 @@ cleanup:
     return rc;
 }
 
-int pa_store_aggregate_pending(pa_store_t *self, int max_districts, int *keys, pa_err_t *err)
-{
-    int rc = PA_OK;
-    char max[16];
-    snprintf(max, sizeof max, "%d", max_districts);
-    const char *params[1] = {max};
-    *keys = 0;
-    PGresult *res =
-        PQexecParams(self->conn, PA_SQL_AGGREGATE_PENDING, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = s_fail(self, res, "could not aggregate queued reports", err);
-        goto cleanup;
-    }
-    *keys = PQgetisnull(res, 0, 0) ? 0 : atoi(PQgetvalue(res, 0, 0));
-cleanup:
-    PQclear(res);
-    return rc;
-}
-
 /* Runs a catalogue query and checks it returned rows with ncols columns. */
 static int s_query(pa_store_t *self, const char *sql, int ncols, PGresult **res, pa_err_t *err)
 {
-    *res = PQexec(self->conn, sql);
-    if (PQresultStatus(*res) != PGRES_TUPLES_OK)
-        return s_fail(self, *res, "could not load the catalogue", err);
+    int rc = pa_pg_exec(self->pg, sql, 0, NULL, PGRES_TUPLES_OK, res, err);
+    if (rc != PA_OK) {
+        pa_err_prefix(err, "could not load the catalogue");
+        return rc;
+    }
     if (PQnfields(*res) != ncols)
         return pa_err_set(err, PA_EFATAL, "catalogue query returned %d columns", PQnfields(*res));
     return PA_OK;
@@ -245,43 +197,6 @@ cleanup:
 }
 
 /* ---------------------------------------------------------------- write */
-
-/* Growing byte buffer for COPY data and JSON. */
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool oom;
-} s_buf_t;
-
-static void s_buf_printf(s_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_buf_printf(s_buf_t *b, const char *fmt, ...)
-{
-    for (int attempt = 0; attempt < 2 && !b->oom; attempt++) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n =
-            vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->data && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->oom = true;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-}
 
 /* The problems of an item as a JSON array, via yajl's generator (it escapes). */
 static int s_reasons_json(const pa_problems_t *pr, char **out, pa_err_t *err)
@@ -356,9 +271,8 @@ static int s_send_quarantine(pa_store_t *self, const pa_submission_t *sub, const
     };
     int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)it->raw_len};
     int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
-    if (!PQsendQueryPrepared(self->conn, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
-                             lengths, formats, 0))
-        rc = s_fail(self, NULL, "could not queue a quarantine row", err);
+    rc = pa_pg_send_prepared(self->pg, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
+                             lengths, formats, err);
     free(reasons);
     return rc;
 }
@@ -384,22 +298,18 @@ static int s_send_put(pa_store_t *self, const pa_submission_t *sub, const pa_ite
     };
     int lengths[PA_SQL_PUT_REPORT_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (int)it->raw_len};
     int formats[PA_SQL_PUT_REPORT_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    if (!PQsendQueryPrepared(self->conn, PA_SQL_PUT_REPORT_NAME, PA_SQL_PUT_REPORT_NPARAMS, params,
-                             lengths, formats, 0))
-        return s_fail(self, NULL, "could not queue put_report", err);
-    return PA_OK;
+    return pa_pg_send_prepared(self->pg, PA_SQL_PUT_REPORT_NAME, PA_SQL_PUT_REPORT_NPARAMS, params,
+                               lengths, formats, err);
 }
 
 /* Reads one pipelined result (and its NULL terminator) and applies it. */
 static int s_read_result(pa_store_t *self, pa_item_t *it, bool is_put, pa_err_t *err)
 {
-    int rc = PA_OK;
-    PGresult *res = PQgetResult(self->conn);
-    ExecStatusType want = is_put ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
-    if (PQresultStatus(res) != want) {
-        rc = s_fail(self, res, is_put ? "put_report failed" : "quarantine insert failed", err);
+    PGresult *res = NULL;
+    int rc = pa_pg_result(self->pg, is_put ? PGRES_TUPLES_OK : PGRES_COMMAND_OK, &res,
+                          is_put ? "put_report failed" : "quarantine insert failed", err);
+    if (rc != PA_OK)
         goto cleanup;
-    }
     if (is_put) {
         if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
             rc = pa_err_set(err, PA_EFATAL, "put_report returned no status");
@@ -421,67 +331,34 @@ static int s_read_result(pa_store_t *self, pa_item_t *it, bool is_put, pa_err_t 
     }
 cleanup:
     PQclear(res);
-    /* Each pipelined query's results end with a NULL. */
-    res = PQgetResult(self->conn);
-    PQclear(res);
     return rc;
 }
 
-/* Appends raw bytes; sets oom on failure. */
-static void s_buf_put(s_buf_t *b, const void *data, size_t len)
-{
-    if (b->oom)
-        return;
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->len + len)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->oom = true;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-}
-
-/* Big-endian integers, as COPY BINARY wants them. */
-static void s_buf_be(s_buf_t *b, uint64_t v, int bytes)
-{
-    unsigned char out[8];
-    for (int i = 0; i < bytes; i++)
-        out[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
-    s_buf_put(b, out, (size_t)bytes);
-}
-
 /* One COPY BINARY field: int32 length (-1 for NULL) and the bytes. */
-static void s_field_text(s_buf_t *b, const char *s)
+static void s_field_text(pa_buf_t *b, const char *s)
 {
     size_t len = strlen(s);
-    s_buf_be(b, len, 4);
-    s_buf_put(b, s, len);
+    pa_buf_be(b, len, 4);
+    pa_buf_put(b, s, len);
 }
 
-static void s_field_int8(s_buf_t *b, int64_t v)
+static void s_field_int8(pa_buf_t *b, int64_t v)
 {
-    s_buf_be(b, 8, 4);
-    s_buf_be(b, (uint64_t)v, 8);
+    pa_buf_be(b, 8, 4);
+    pa_buf_be(b, (uint64_t)v, 8);
 }
 
-static void s_field_float8(s_buf_t *b, double v)
+static void s_field_float8(pa_buf_t *b, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
-    s_buf_be(b, 8, 4);
-    s_buf_be(b, bits, 8);
+    pa_buf_be(b, 8, 4);
+    pa_buf_be(b, bits, 8);
 }
 
-static void s_field_null(s_buf_t *b)
+static void s_field_null(pa_buf_t *b)
 {
-    s_buf_be(b, 0xffffffffu, 4);
+    pa_buf_be(b, 0xffffffffu, 4);
 }
 
 /* Writes the values of stored items as COPY BINARY tuples: no number
@@ -489,25 +366,22 @@ static void s_field_null(s_buf_t *b)
  * text COPY spends its time. */
 static int s_copy_values(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
 {
-    int rc = PA_OK;
-    s_buf_t b = {0};
-    PGresult *res = PQexec(self->conn, PA_SQL_COPY_VALUES);
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        rc = s_fail(self, res, "could not start COPY", err);
+    pa_buf_t b = {0};
+    int rc = pa_pg_copy_begin(self->pg, PA_SQL_COPY_VALUES, err);
+    if (rc != PA_OK)
         goto cleanup;
-    }
     static const char header[] = "PGCOPY\n\377\r\n";
-    s_buf_put(&b, header, 11); /* signature, including its NUL */
-    s_buf_be(&b, 0, 4);        /* flags */
-    s_buf_be(&b, 0, 4);        /* header extension length */
-    for (size_t s = 0; s < n; s++) {
-        for (size_t i = 0; i < subs[s]->n_items; i++) {
+    pa_buf_put(&b, header, 11); /* signature, including its NUL */
+    pa_buf_be(&b, 0, 4);        /* flags */
+    pa_buf_be(&b, 0, 4);        /* header extension length */
+    for (size_t s = 0; rc == PA_OK && s < n; s++) {
+        for (size_t i = 0; rc == PA_OK && i < subs[s]->n_items; i++) {
             const pa_item_t *it = &subs[s]->items[i];
             if (it->status != PA_STATUS_STORED)
                 continue;
             for (size_t j = 0; j < it->report->n_values; j++) {
                 const pa_value_t *v = &it->report->values[j];
-                s_buf_be(&b, 6, 2); /* fields per tuple */
+                pa_buf_be(&b, 6, 2); /* fields per tuple */
                 s_field_int8(&b, it->pk);
                 s_field_text(&b, v->indicator);
                 if (v->town[0])
@@ -524,41 +398,28 @@ static int s_copy_values(pa_store_t *self, pa_submission_t *const *subs, size_t 
                     s_field_float8(&b, v->denominator);
                 }
             }
-            if (b.oom) {
+            if (b.failed) {
                 rc = pa_err_set(err, PA_ENOMEM, "out of memory building COPY data");
-                PQputCopyEnd(self->conn, "out of memory");
-                goto cleanup;
-            }
-            if (b.len >= 256 * 1024) {
-                if (PQputCopyData(self->conn, b.data, (int)b.len) != 1) {
-                    rc = s_fail(self, NULL, "COPY failed", err);
-                    goto cleanup;
-                }
-                b.len = 0;
+                pa_pg_copy_abort(self->pg, "out of memory");
+            } else if (b.len >= 256 * 1024) {
+                rc = pa_pg_copy_put(self->pg, b.data, b.len, err);
+                pa_buf_reset(&b);
             }
         }
     }
-    s_buf_be(&b, 0xffff, 2); /* trailer */
-    if (b.oom) {
+    if (rc != PA_OK)
+        goto cleanup;
+    pa_buf_be(&b, 0xffff, 2); /* trailer */
+    if (b.failed) {
         rc = pa_err_set(err, PA_ENOMEM, "out of memory building COPY data");
-        PQputCopyEnd(self->conn, "out of memory");
+        pa_pg_copy_abort(self->pg, "out of memory");
         goto cleanup;
     }
-    if ((b.len && PQputCopyData(self->conn, b.data, (int)b.len) != 1) ||
-        PQputCopyEnd(self->conn, NULL) != 1) {
-        rc = s_fail(self, NULL, "COPY failed", err);
-        goto cleanup;
-    }
-    PQclear(res);
-    res = PQgetResult(self->conn);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = s_fail(self, res, "COPY of values failed", err);
+    rc = pa_pg_copy_put(self->pg, b.data, b.len, err);
+    if (rc == PA_OK)
+        rc = pa_pg_copy_end(self->pg, err);
 cleanup:
-    PQclear(res);
-    /* Drain whatever is left so that the connection is usable again. */
-    while ((res = PQgetResult(self->conn)))
-        PQclear(res);
-    free(b.data);
+    pa_buf_free(&b);
     return rc;
 }
 
@@ -567,14 +428,8 @@ static int s_quarantine_sync(pa_store_t *self, const pa_submission_t *sub, const
                              pa_err_t *err)
 {
     int rc = s_send_quarantine(self, sub, it, err);
-    PGresult *res;
-    bool first = true;
-    while ((res = PQgetResult(self->conn))) {
-        if (rc == PA_OK && first && PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = s_fail(self, res, "quarantine insert failed", err);
-        first = false;
-        PQclear(res);
-    }
+    if (rc == PA_OK)
+        rc = pa_pg_result(self->pg, PGRES_COMMAND_OK, NULL, "quarantine insert failed", err);
     return rc;
 }
 
@@ -586,10 +441,7 @@ int pa_store_quarantine_item(pa_store_t *self, const pa_submission_t *sub, const
 
 static int s_exec_cmd(pa_store_t *self, const char *sql, pa_err_t *err)
 {
-    PGresult *res = PQexec(self->conn, sql);
-    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? PA_OK : s_fail(self, res, sql, err);
-    PQclear(res);
-    return rc;
+    return pa_pg_exec(self->pg, sql, 0, NULL, PGRES_COMMAND_OK, NULL, err);
 }
 
 /* Hands the ids of the reports stored in this batch to the aggregation,
@@ -597,28 +449,26 @@ static int s_exec_cmd(pa_store_t *self, const char *sql, pa_err_t *err)
 static int s_aggregate(pa_store_t *self, pa_submission_t *const *subs, size_t n, pa_err_t *err)
 {
     int rc = PA_OK;
-    s_buf_t b = {0};
-    PGresult *res = NULL;
-    s_buf_printf(&b, "{");
+    pa_buf_t b = {0};
+    pa_buf_printf(&b, "{");
     size_t count = 0;
     for (size_t s = 0; s < n; s++)
         for (size_t i = 0; i < subs[s]->n_items; i++)
             if (subs[s]->items[i].status == PA_STATUS_STORED)
-                s_buf_printf(&b, "%s%" PRId64, count++ ? "," : "", subs[s]->items[i].pk);
-    s_buf_printf(&b, "}");
-    if (b.oom) {
+                pa_buf_printf(&b, "%s%" PRId64, count++ ? "," : "", subs[s]->items[i].pk);
+    pa_buf_printf(&b, "}");
+    if (b.failed) {
         rc = pa_err_set(err, PA_ENOMEM, "out of memory listing stored reports");
         goto cleanup;
     }
     if (!count)
         goto cleanup;
     const char *params[1] = {b.data};
-    res = PQexecParams(self->conn, PA_SQL_AGGREGATE, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = s_fail(self, res, "could not update the aggregates", err);
+    rc = pa_pg_exec(self->pg, PA_SQL_AGGREGATE, 1, params, PGRES_TUPLES_OK, NULL, err);
+    if (rc != PA_OK)
+        pa_err_prefix(err, "could not queue the aggregation");
 cleanup:
-    PQclear(res);
-    free(b.data);
+    pa_buf_free(&b);
     return rc;
 }
 
@@ -635,9 +485,8 @@ static int s_send_frame(pa_store_t *self, const pa_frame_t *f, pa_err_t *err)
         };
         int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)f->raw_len};
         int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
-        if (!PQsendQueryPrepared(self->conn, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS,
-                                 params, lengths, formats, 0))
-            rc = s_fail(self, NULL, "could not queue a frame's quarantine row", err);
+        rc = pa_pg_send_prepared(self->pg, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS,
+                                 params, lengths, formats, err);
     }
     free(reasons);
     pa_problems_clear(&pr);
@@ -686,10 +535,7 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
             k++;
         }
     qsort(steps, total, sizeof *steps, s_cmp_step);
-    if (!PQenterPipelineMode(self->conn)) {
-        free(steps);
-        return s_fail(self, NULL, "could not enter pipeline mode", err);
-    }
+    rc = pa_pg_pipeline_enter(self->pg, err);
     for (size_t j = 0; rc == PA_OK && j < total; j++) {
         pa_item_t *it = steps[j].it;
         rc = it->problems.n || it->problems.dropped ? s_send_quarantine(self, steps[j].sub, it, err)
@@ -697,35 +543,23 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     }
     for (size_t f = 0; rc == PA_OK && f < n_frames; f++)
         rc = s_send_frame(self, &frames[f], err);
-    if (rc == PA_OK && !PQpipelineSync(self->conn))
-        rc = s_fail(self, NULL, "could not sync the pipeline", err);
-    if (rc != PA_OK) {
-        /* Nothing was synced: leave pipeline mode by dropping the connection's
-         * state; the caller rolls back or reconnects. */
-        PQexitPipelineMode(self->conn);
-        free(steps);
-        return rc;
-    }
-    for (size_t j = 0; j < total; j++) {
+    if (rc == PA_OK)
+        rc = pa_pg_pipeline_sync(self->pg, err);
+    /* Results in the order sent; the first failure aborts the rest (they
+     * would only say PIPELINE_ABORTED). */
+    for (size_t j = 0; rc == PA_OK && j < total; j++) {
         pa_item_t *it = steps[j].it;
         bool is_put = !(it->problems.n || it->problems.dropped);
-        int r = s_read_result(self, it, is_put, rc == PA_OK ? err : NULL);
-        if (r != PA_OK && rc == PA_OK)
-            rc = r; /* keep reading: the rest report PIPELINE_ABORTED */
+        rc = s_read_result(self, it, is_put, err);
         if (!is_put)
             it->status = PA_STATUS_REJECTED;
     }
-    for (size_t f = 0; f < n_frames; f++) {
-        int r = s_read_result(self, NULL, false, rc == PA_OK ? err : NULL);
-        if (r != PA_OK && rc == PA_OK)
-            rc = r;
-    }
-    PGresult *sync = PQgetResult(self->conn);
-    if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC && rc == PA_OK)
-        rc = s_fail(self, sync, "pipeline did not end with a sync", err);
-    PQclear(sync);
-    if (!PQexitPipelineMode(self->conn) && rc == PA_OK)
-        rc = s_fail(self, NULL, "could not leave pipeline mode", err);
+    for (size_t f = 0; rc == PA_OK && f < n_frames; f++)
+        rc = s_read_result(self, NULL, false, err);
+    if (rc == PA_OK)
+        rc = pa_pg_pipeline_exit(self->pg, err);
+    if (rc != PA_OK)
+        pa_pg_pipeline_abort(self->pg); /* also rolls back: advisory locks go */
     free(steps);
     return rc;
 }
@@ -765,10 +599,7 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     if (rc == PA_OK)
         rc = s_exec_cmd(self, "COMMIT", err);
     if (rc != PA_OK) {
-        if (PQstatus(self->conn) == CONNECTION_OK) {
-            PGresult *res = PQexec(self->conn, "ROLLBACK");
-            PQclear(res);
-        }
+        pa_pg_rollback(self->pg);
         k = 0;
         for (size_t s = 0; s < n; s++) {
             for (size_t i = 0; i < subs[s]->n_items; i++) {
@@ -781,4 +612,28 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     }
     free(saved);
     return rc;
+}
+
+/* ---------------------------------------------------------------- sink */
+
+static int s_sink_write(void *ctx, pa_submission_t *const *subs, size_t n, const pa_frame_t *frames,
+                        size_t n_frames, pa_err_t *err)
+{
+    return pa_store_write(ctx, subs, n, frames, n_frames, err);
+}
+
+static int s_sink_quarantine(void *ctx, const pa_submission_t *sub, const pa_item_t *it,
+                             pa_err_t *err)
+{
+    return pa_store_quarantine_item(ctx, sub, it, err);
+}
+
+static int s_sink_reconnect(void *ctx, pa_err_t *err)
+{
+    return pa_store_reconnect(ctx, err);
+}
+
+void pa_store_sink(pa_store_t *self, pa_sink_t *out)
+{
+    *out = (pa_sink_t){self, s_sink_write, s_sink_quarantine, s_sink_reconnect};
 }

@@ -5,22 +5,30 @@
 #ifndef PA_STORE_H
 #define PA_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "pa_catalog.h"
 #include "pa_codec.h"
 #include "pa_err.h"
+#include "pa_log.h"
+#include "pa_pg.h"
+#include "pa_sink.h"
 
 typedef struct pa_store pa_store_t;
 
-/* Connects with a libpq connection string (NULL or "" = PG* environment).
- * worker names this process in stored rows. NULL + err on failure. */
-pa_store_t *pa_store_new(const char *conninfo, const char *worker, pa_err_t *err);
+/* Connects through pa_pg with opt (timeouts, keepalives; opt and log must
+ * outlive the store; log gets server notices). worker names this process
+ * in stored rows. NULL + err on failure (PA_ERETRY: server unreachable). */
+pa_store_t *pa_store_new(const pa_pg_options_t *opt, const pa_log_t *log, const char *worker,
+                         pa_err_t *err);
 void pa_store_destroy(pa_store_t **self_p);
 
 /* Reconnects after a lost connection and prepares statements again. */
 int pa_store_reconnect(pa_store_t *self, pa_err_t *err);
+/* Whether the connection is up (false after a lost or abandoned one). */
+bool pa_store_connected(const pa_store_t *self);
 
 /* Creates or migrates the schema; *applied counts migrations run. */
 int pa_store_migrate(pa_store_t *self, int *applied, pa_err_t *err);
@@ -33,24 +41,9 @@ int pa_store_check_schema(pa_store_t *self, pa_err_t *err);
  * Checks the schema version first. PA_OK, or the class of the failure. */
 int pa_store_rebuild(pa_store_t *self, long long *rows, pa_err_t *err);
 
-/* Recomputes the aggregates queued by stored batches for up to
- * max_districts districts, in a transaction of its own; *keys gets the
- * number of district periods done (0: nothing was queued). */
-int pa_store_aggregate_pending(pa_store_t *self, int max_districts, int *keys, pa_err_t *err);
-
 /* Loads districts, towns and indicators into a new sealed catalogue (*out,
  * caller destroys). */
 int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err);
-
-/* A whole frame the worker refused (undecodable, oversize, wrong version...),
- * kept in the quarantine. Fields are borrowed. */
-typedef struct {
-    const char *sender; /* "" when the frame could not be read */
-    int reason;         /* PA_REASON_* */
-    const char *message;
-    const void *raw; /* what is kept of the frame (may be a head of it) */
-    size_t raw_len;
-} pa_frame_t;
 
 /* Writes n judged submissions and n_frames refused frames in one
  * transaction (frames become quarantine rows). Either may be empty. Items with problems are
@@ -63,6 +56,10 @@ typedef struct {
  * submissions one by one to isolate it) or PA_EFATAL. */
 int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
                    const pa_frame_t *frames, size_t n_frames, pa_err_t *err);
+
+/* Fills out with this store as a pa_sink_t (write, quarantine_item,
+ * reconnect); the store must outlive its use. */
+void pa_store_sink(pa_store_t *self, pa_sink_t *out);
 
 /* Quarantines one item in its own transaction (for a report the database
  * refused while being stored alone). */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pa_hash.h"
+
 int32_t pa_validate_today(int64_t now_ms)
 {
     int64_t local = now_ms + PA_TZ_OFFSET_MS;
@@ -113,19 +115,6 @@ static void s_check_value(const pa_catalog_t *cat, const pa_report_t *r, size_t 
         s_check_ratio(v->numerator, v->denominator, i, pr);
 }
 
-/* FNV-1a over both codes: the repeat check below runs for every value of
- * every report, and sorting with strcmp was the worker's largest cost. */
-static uint64_t s_hash_pair(const char *a, const char *b)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *a; a++)
-        h = (h ^ (unsigned char)*a) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL; /* separator: ("ab","c") differs from ("a","bc") */
-    for (; *b; b++)
-        h = (h ^ (unsigned char)*b) * 1099511628211ULL;
-    return h;
-}
-
 /* Names every value whose (indicator, town) an earlier value already has
  * (naming the nearest such value),
  * with an open-addressing set of value indexes (O(n)). */
@@ -144,7 +133,7 @@ static void s_check_duplicates(const pa_report_t *r, pa_problems_t *pr)
     }
     for (size_t i = 0; i < r->n_values; i++) {
         const pa_value_t *v = &r->values[i];
-        size_t k = (size_t)s_hash_pair(v->indicator, v->town) & (cap - 1);
+        size_t k = (size_t)pa_hash_pair(v->indicator, v->town) & (cap - 1);
         while (slots[k]) {
             const pa_value_t *w = &r->values[slots[k] - 1];
             if (strcmp(w->indicator, v->indicator) == 0 && strcmp(w->town, v->town) == 0)

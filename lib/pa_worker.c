@@ -1,70 +1,57 @@
-/* pa_worker.c - receive, judge, store in batches, acknowledge after commit.
- * Loop shape (zguide): poll with a timeout, drain what is readable into the
- * pending batch, flush on size or age, then check for a stop request. While
- * PostgreSQL is away the worker stops reading, so ZeroMQ's high-water marks
- * push back on producers instead of memory growing here. */
+/* pa_worker.c - the worker's loop: socket framing and dispatch. Loop shape
+ * (zguide): poll with a timeout, drain what is readable into the pending
+ * batch (pa_batch), flush on size or age through the flush policy
+ * (pa_flush, over pa_store as its sink), then check for a stop request.
+ * While a flush retries the worker reads nothing, so ZeroMQ's high-water
+ * marks push back on producers instead of memory growing here.
+ * Aggregation runs on its own thread (pa_aggregator), kicked per commit. */
 #include "pa_worker.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "pa_aggregator.h"
+#include "pa_batch.h"
 #include "pa_catalog.h"
 #include "pa_clock.h"
 #include "pa_codec.h"
+#include "pa_flush.h"
+#include "pa_pg.h"
 #include "pa_problem.h"
 #include "pa_store.h"
 #include "pa_validate.h"
 
-#define PA_ID_MAX              256   /* ROUTER routing ids are at most 255 bytes */
-#define PA_TAG_MAX             64    /* client tag frame, echoed in the receipt */
+#define PA_TAG_MAX             PA_BATCH_TAG_MAX
 #define PA_OVERSIZE_KEEP_BYTES 65536 /* head of an oversize frame kept in the quarantine */
 #define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
 #define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
-#define PA_AGGREGATE_QUIET_MS  250   /* aggregate only after this long without a submission */
-#define PA_AGGREGATE_DISTRICTS 38    /* districts per idle aggregation step */
-#define PA_AGGREGATE_CHECK_MS  1000  /* look at an empty aggregation queue this often */
-#define PA_AGGREGATE_RETRY_MS  5000  /* back off after a failed aggregation step */
+#define PA_AGGREGATE_DISTRICTS 38    /* districts per aggregation step: all queued */
+#define PA_AGGREGATE_IDLE_MS   1000  /* look for keys other workers queued this often */
+#define PA_FLUSH_FIRST_MS      50    /* first backoff of a failing batch */
+#define PA_FLUSH_ATTEMPTS      12    /* ~30 s at the default cap, then RETRY_LATER */
 #define PA_BATCH_MAX_BYTES     (64 * 1024 * 1024) /* flush a batch holding this many bytes */
 #define PA_HARD_MAX_BYTES      (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: beyond, libzmq drops the peer */
-
-/* One message awaiting the batch commit: a judged submission, or a frame
- * refused whole whose quarantine row goes into the same transaction (one
- * round trip per frame made a flood of garbage crawl). */
-typedef struct {
-    unsigned char id[PA_ID_MAX];
-    size_t id_len;
-    unsigned char tag[PA_TAG_MAX];
-    size_t tag_len;
-    pa_submission_t *sub; /* owned; NULL for a refused frame */
-    int reason;           /* refused frame: PA_REASON_* */
-    char *message;        /* refused frame: owned */
-    uint8_t *raw;         /* refused frame: owned copy of what is kept */
-    size_t raw_len;
-    char sender[PA_SENDER_SIZE];
-} s_pending_t;
 
 struct pa_worker {
     const pa_worker_config_t *cfg;
     const pa_log_t *log;
     char name[64];
     char endpoint[256];
+    pa_pg_options_t pg_opt;
     void *ctx;
     void *sock;
     pa_store_t *store;
+    pa_sink_t sink; /* over store */
     pa_catalog_t *cat;
-    s_pending_t *pending;
-    size_t n_pending, cap_pending;
-    size_t pending_reports; /* reports, and refused frames, waiting for the batch */
-    size_t pending_bytes;   /* wire bytes held by the pending messages */
-    int64_t oldest_ms;      /* monotonic arrival of the oldest pending submission */
+    pa_batch_t *batch;
+    pa_aggregator_t *agg;
+    pa_flush_policy_t policy;
     /* Counters for the periodic and final summary lines. */
-    uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches;
-    uint64_t n_aggregated; /* district periods recomputed from the aggregation queue */
+    uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches, n_retry_later;
 };
 
 int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
@@ -85,12 +72,33 @@ int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
                           cfg->max_reports);
     if (cfg->retry_max_ms < 10)
         return pa_err_set(err, PA_EINVAL, "--retry-max-ms: %d is below 10", cfg->retry_max_ms);
+    if (cfg->connect_timeout_s < 0 || cfg->connect_timeout_s > 3600)
+        return pa_err_set(err, PA_EINVAL, "--connect-timeout-s: %d is not in 0..3600",
+                          cfg->connect_timeout_s);
+    if (cfg->statement_timeout_ms < 0)
+        return pa_err_set(err, PA_EINVAL, "--statement-timeout-ms: %d is negative",
+                          cfg->statement_timeout_ms);
+    if (cfg->linger_ms < 0 || cfg->linger_ms > 600000)
+        return pa_err_set(err, PA_EINVAL, "--linger-ms: %d is not in 0..600000", cfg->linger_ms);
     return PA_OK;
 }
 
-int pa_worker_init_db(const pa_worker_config_t *cfg, int *applied, pa_err_t *err)
+/* The connection settings every session of this worker uses. */
+static void s_pg_options(const pa_worker_config_t *cfg, pa_pg_options_t *opt)
 {
-    pa_store_t *store = pa_store_new(cfg->dsn, cfg->name, err);
+    pa_pg_options_default(opt);
+    opt->conninfo = cfg->dsn;
+    opt->connect_timeout_s = cfg->connect_timeout_s;
+    opt->statement_timeout_ms = cfg->statement_timeout_ms;
+}
+
+int pa_worker_init_db(const pa_worker_config_t *cfg, const pa_log_t *log, int *applied,
+                      pa_err_t *err)
+{
+    pa_pg_options_t opt;
+    s_pg_options(cfg, &opt);
+    opt.statement_timeout_ms = 0; /* a migration may rewrite a large table */
+    pa_store_t *store = pa_store_new(&opt, log, cfg->name, err);
     if (!store)
         return err ? err->code : PA_ERETRY;
     int rc = pa_store_migrate(store, applied, err);
@@ -98,9 +106,13 @@ int pa_worker_init_db(const pa_worker_config_t *cfg, int *applied, pa_err_t *err
     return rc;
 }
 
-int pa_worker_rebuild(const pa_worker_config_t *cfg, long long *rows, pa_err_t *err)
+int pa_worker_rebuild(const pa_worker_config_t *cfg, const pa_log_t *log, long long *rows,
+                      pa_err_t *err)
 {
-    pa_store_t *store = pa_store_new(cfg->dsn, cfg->name, err);
+    pa_pg_options_t opt;
+    s_pg_options(cfg, &opt);
+    opt.statement_timeout_ms = 0; /* recomputes everything in one statement */
+    pa_store_t *store = pa_store_new(&opt, log, cfg->name, err);
     if (!store)
         return err ? err->code : PA_ERETRY;
     int rc = pa_store_rebuild(store, rows, err);
@@ -108,27 +120,22 @@ int pa_worker_rebuild(const pa_worker_config_t *cfg, long long *rows, pa_err_t *
     return rc;
 }
 
-static void s_pending_clear(s_pending_t *p)
-{
-    pa_submission_destroy(&p->sub);
-    free(p->message);
-    free(p->raw);
-    p->message = NULL;
-    p->raw = NULL;
-}
-
 void pa_worker_destroy(pa_worker_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     pa_worker_t *self = *self_p;
-    for (size_t i = 0; i < self->n_pending; i++)
-        s_pending_clear(&self->pending[i]);
-    free(self->pending);
-    if (self->sock)
+    pa_aggregator_destroy(&self->agg);
+    pa_batch_destroy(&self->batch);
+    if (self->sock) {
+        /* Receipts are queued with DONTWAIT: give them time to leave before
+         * the socket goes (with LINGER 0 they were dropped at close). */
+        int linger = self->cfg->linger_ms;
+        zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(self->sock);
+    }
     if (self->ctx)
-        zmq_ctx_term(self->ctx);
+        zmq_ctx_term(self->ctx); /* waits up to linger_ms for queued receipts */
     pa_store_destroy(&self->store);
     pa_catalog_destroy(&self->cat);
     free(self);
@@ -143,7 +150,8 @@ static int s_bind(pa_worker_t *self, pa_err_t *err)
     if (!self->sock)
         return pa_err_set(err, PA_EIO, "zmq_socket: %s", zmq_strerror(zmq_errno()));
     /* MANDATORY: a receipt for a vanished peer fails loudly instead of being
-     * dropped in silence; the producer resends and gets "duplicate". */
+     * dropped in silence; the producer resends and gets "duplicate". LINGER
+     * is raised at close, once the last receipts are queued. */
     if (zmq_setsockopt(self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0)
@@ -177,9 +185,28 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
         gethostname(host, sizeof host - 1);
         snprintf(self->name, sizeof self->name, "%s:%d", host, (int)getpid());
     }
-    self->store = pa_store_new(cfg->dsn, self->name, err);
+    s_pg_options(cfg, &self->pg_opt);
+    pa_batch_limits_t lim = {(size_t)cfg->batch_reports, PA_BATCH_MAX_BYTES, cfg->batch_wait_ms};
+    self->policy =
+        (pa_flush_policy_t){PA_FLUSH_FIRST_MS, cfg->retry_max_ms, PA_FLUSH_ATTEMPTS, NULL, NULL};
+    self->batch = pa_batch_new(&lim);
+    if (!self->batch) {
+        pa_err_set(err, PA_ENOMEM, "out of memory");
+        goto fail;
+    }
+    self->store = pa_store_new(&self->pg_opt, log, self->name, err);
     if (!self->store || pa_store_check_schema(self->store, err) != PA_OK ||
         pa_store_load_catalog(self->store, &self->cat, err) != PA_OK)
+        goto fail;
+    pa_store_sink(self->store, &self->sink);
+    /* At start it drains what earlier workers left queued. A step after a
+     * backfill recomputes a year of figures: no statement timeout (shutdown
+     * cancels it instead). */
+    pa_pg_options_t agg_opt = self->pg_opt;
+    agg_opt.statement_timeout_ms = 0;
+    self->agg = pa_aggregator_new(&agg_opt, log, PA_AGGREGATE_DISTRICTS, PA_AGGREGATE_IDLE_MS,
+                                  cfg->retry_max_ms, err);
+    if (!self->agg)
         goto fail;
     self->ctx = zmq_ctx_new();
     if (!self->ctx) {
@@ -220,30 +247,6 @@ static void s_reply_failure(pa_worker_t *self, const unsigned char *id, size_t i
 
 /* ---------------------------------------------------------------- receive */
 
-/* Appends a pending slot for the sender (id, tag); NULL when out of memory. */
-static s_pending_t *s_add_pending(pa_worker_t *self, const void *id, size_t id_len, const void *tag,
-                                  size_t tag_len, size_t bytes)
-{
-    if (self->n_pending == self->cap_pending) {
-        size_t cap = self->cap_pending ? self->cap_pending * 2 : 64;
-        s_pending_t *grown = realloc(self->pending, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        self->pending = grown;
-        self->cap_pending = cap;
-    }
-    s_pending_t *p = &self->pending[self->n_pending++];
-    memset(p, 0, sizeof *p);
-    p->id_len = id_len;
-    memcpy(p->id, id, id_len);
-    p->tag_len = tag_len;
-    memcpy(p->tag, tag, tag_len);
-    if (self->n_pending == 1)
-        self->oldest_ms = pa_clock_mono_ms();
-    self->pending_bytes += bytes;
-    return p;
-}
-
 /* A whole frame is refused: it is kept in the quarantine with the next batch
  * and answered after that commits, like any submission. */
 static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id_len,
@@ -255,23 +258,9 @@ static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id
      * the periodic summary counts them. */
     pa_log_debug(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
                  raw_len, message);
-    s_pending_t *p = s_add_pending(self, id, id_len, tag, tag_len, raw_len);
-    if (p) {
-        p->reason = reason;
-        p->message = strdup(message);
-        p->raw = malloc(raw_len ? raw_len : 1);
-        snprintf(p->sender, sizeof p->sender, "%s", sender ? sender : "");
-        if (p->raw)
-            memcpy(p->raw, raw, raw_len);
-        p->raw_len = raw_len;
-        if (p->message && p->raw) {
-            self->pending_reports++;
-            return;
-        }
-        s_pending_clear(p);
-        self->n_pending--;
-        self->pending_bytes -= raw_len;
-    }
+    if (pa_batch_add_frame(self->batch, id, id_len, tag, tag_len, sender, reason, message, raw,
+                           raw_len, pa_clock_mono_ms()) == PA_OK)
+        return;
     s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
                     PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
 }
@@ -342,11 +331,8 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     for (size_t i = 0; i < sub->n_items; i++)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
-    s_pending_t *p = s_add_pending(self, id, id_len, tag, tag_len, len);
-    if (p) {
-        p->sub = sub;
-        self->pending_reports += sub->n_items;
-    } else {
+    if (pa_batch_add(self->batch, id, id_len, tag, tag_len, sub, len, pa_clock_mono_ms()) !=
+        PA_OK) {
         s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
                         PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
         pa_submission_destroy(&sub);
@@ -407,7 +393,7 @@ static void s_log_item(pa_worker_t *self, const pa_submission_t *sub, const pa_i
     }
 }
 
-static void s_reply_pending(pa_worker_t *self, s_pending_t *p)
+static void s_reply_pending(pa_worker_t *self, const pa_batch_entry_t *p)
 {
     uint8_t *body = NULL;
     size_t len = 0;
@@ -421,183 +407,82 @@ static void s_reply_pending(pa_worker_t *self, s_pending_t *p)
     free(body);
 }
 
-/* Sleeps up to ms, waking early on a stop request. */
-static void s_nap(int ms, const volatile sig_atomic_t *stop)
+static void s_reply_all_retry(pa_worker_t *self)
 {
-    for (int slept = 0; slept < ms && !*stop; slept += 10) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
+    for (size_t i = 0; i < pa_batch_count(self->batch); i++) {
+        const pa_batch_entry_t *e = pa_batch_entry(self->batch, i);
+        s_reply_failure(self, e->id, e->id_len, e->tag, e->tag_len, PA_STATUS_RETRY_LATER,
+                        PA_REASON_STORE_UNAVAILABLE,
+                        "the worker could not store this submission: resend later");
     }
+    self->n_retry_later += pa_batch_count(self->batch);
 }
 
-/* Writes one submission item by item when the batch held a data error, so
- * that only the culprit is refused. */
-static void s_isolate(pa_worker_t *self, pa_submission_t *sub)
-{
-    for (size_t i = 0; i < sub->n_items; i++) {
-        pa_submission_t one = *sub;
-        pa_submission_t *onep = &one;
-        one.items = &sub->items[i];
-        one.n_items = 1;
-        pa_err_t err;
-        int rc = pa_store_write(self->store, &onep, 1, NULL, 0, &err);
-        if (rc == PA_OK)
-            continue;
-        pa_item_t *it = &sub->items[i];
-        pa_log_warn(self->log, "report=%s error=%s the database refused the report: %s",
-                    it->report->report_id, pa_err_name(rc), err.msg);
-        it->status = rc == PA_EREJECT ? PA_STATUS_REJECTED : PA_STATUS_RETRY_LATER;
-        pa_problems_add(&it->problems,
-                        rc == PA_EREJECT ? PA_REASON_INVALID_FIELD : PA_REASON_STORE_UNAVAILABLE,
-                        "", "the database refused the report: sqlstate %s", err.sqlstate);
-        pa_err_t qerr;
-        if (rc == PA_EREJECT && pa_store_quarantine_item(self->store, sub, it, &qerr) != PA_OK)
-            pa_log_error(self->log, "report=%s could not quarantine it: %s", it->report->report_id,
-                         qerr.msg);
-    }
-}
-
+/* Stores the batch and answers every entry: receipts after the commit, or
+ * RETRY_LATER when the flush policy gave up. Only a fatal error is
+ * returned (after answering). */
 static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
-    if (!self->n_pending)
+    if (!pa_batch_count(self->batch))
         return PA_OK;
-    pa_submission_t **subs = malloc(self->n_pending * sizeof *subs);
-    pa_frame_t *frames = malloc(self->n_pending * sizeof *frames);
-    if (!subs || !frames) {
-        free(subs);
-        free(frames);
-        return pa_err_set(err, PA_ENOMEM, "out of memory flushing a batch");
-    }
-    size_t n_subs = 0, n_frames = 0;
-    for (size_t i = 0; i < self->n_pending; i++) {
-        const s_pending_t *p = &self->pending[i];
-        if (p->sub)
-            subs[n_subs++] = p->sub;
-        else
-            frames[n_frames++] = (pa_frame_t){p->sender, p->reason, p->message, p->raw, p->raw_len};
-    }
-    int backoff_ms = 50, rc;
     int64_t started_ms = pa_clock_mono_ms();
-    pa_err_t werr;
-    for (;;) {
-        rc = pa_store_write(self->store, subs, n_subs, frames, n_frames, &werr);
-        if (rc != PA_ERETRY || *stop)
-            break;
-        pa_log_warn(self->log, "sqlstate=%s retry_in_ms=%d could not store a batch: %s",
-                    werr.sqlstate[0] ? werr.sqlstate : "none", backoff_ms, werr.msg);
-        s_nap(backoff_ms, stop);
-        backoff_ms =
-            backoff_ms * 2 > self->cfg->retry_max_ms ? self->cfg->retry_max_ms : backoff_ms * 2;
-        pa_err_t cerr;
-        if (pa_store_reconnect(self->store, &cerr) == PA_OK)
-            pa_log_info(self->log, "reconnected to PostgreSQL");
-    }
-    if (rc == PA_EREJECT) {
-        pa_log_warn(self->log, "sqlstate=%s isolating the report the database refused: %s",
-                    werr.sqlstate, werr.msg);
-        for (size_t i = 0; i < n_subs; i++)
-            s_isolate(self, subs[i]);
-        pa_err_t ferr;
-        if (n_frames && pa_store_write(self->store, NULL, 0, frames, n_frames, &ferr) != PA_OK)
-            pa_log_error(self->log, "frames=%zu could not quarantine refused frames: %s", n_frames,
-                         ferr.msg);
-        rc = PA_OK;
-    }
+    pa_flush_report_t rep;
+    int rc = pa_flush_run(&self->policy, &self->sink, self->batch, stop, self->log, &rep, err);
     if (rc == PA_OK) {
+        pa_aggregator_kick(self->agg); /* the commit queued aggregation keys */
         self->n_batches++;
         uint64_t before = self->n_stored + self->n_duplicate + self->n_rejected;
-        for (size_t i = 0; i < self->n_pending; i++) {
-            s_pending_t *p = &self->pending[i];
-            if (p->sub)
-                s_reply_pending(self, p);
-            else
-                s_reply_failure(self, p->id, p->id_len, p->tag, p->tag_len, PA_STATUS_REJECTED,
-                                p->reason, p->message);
+        size_t n_frames = 0;
+        for (size_t i = 0; i < pa_batch_count(self->batch); i++) {
+            const pa_batch_entry_t *e = pa_batch_entry(self->batch, i);
+            if (e->sub) {
+                s_reply_pending(self, e);
+            } else {
+                n_frames++;
+                s_reply_failure(self, e->id, e->id_len, e->tag, e->tag_len, PA_STATUS_REJECTED,
+                                e->frame.reason, e->frame.message);
+            }
         }
         pa_log_info(
             self->log,
-            "batch=%llu submissions=%zu reports=%llu refused_frames=%zu store_ms=%lld committed "
-            "and acknowledged",
-            (unsigned long long)self->n_batches, n_subs,
+            "batch=%llu submissions=%zu reports=%llu refused_frames=%zu attempts=%d "
+            "store_ms=%lld committed and acknowledged",
+            (unsigned long long)self->n_batches, pa_batch_count(self->batch) - n_frames,
             (unsigned long long)(self->n_stored + self->n_duplicate + self->n_rejected - before),
-            n_frames, (long long)(pa_clock_mono_ms() - started_ms));
+            n_frames, rep.attempts, (long long)(pa_clock_mono_ms() - started_ms));
     } else {
-        /* Stopped while PostgreSQL was away, or a fatal error: nothing of this
-         * batch is stored, so tell every producer to resend. */
-        for (size_t i = 0; i < self->n_pending; i++)
-            s_reply_failure(self, self->pending[i].id, self->pending[i].id_len,
-                            self->pending[i].tag, self->pending[i].tag_len, PA_STATUS_RETRY_LATER,
-                            PA_REASON_STORE_UNAVAILABLE,
-                            "the worker could not store this submission: resend later");
-        if (rc != PA_ERETRY)
-            pa_err_set(err, rc, "%s", werr.msg);
+        /* Given up (PostgreSQL away too long, or stopping) or fatal: nothing
+         * of this batch is stored, so every producer is told to resend. */
+        pa_log_warn(self->log, "error=%s attempts=%d submissions=%zu answered retry-later: %s",
+                    pa_err_name(rc), rep.attempts, pa_batch_count(self->batch), rep.last.msg);
+        s_reply_all_retry(self);
     }
-    for (size_t i = 0; i < self->n_pending; i++)
-        s_pending_clear(&self->pending[i]);
-    self->n_pending = 0;
-    self->pending_reports = 0;
-    self->pending_bytes = 0;
-    free(subs);
-    free(frames);
+    pa_batch_clear(self->batch);
     return rc == PA_ERETRY ? PA_OK : rc;
 }
 
-static void s_log_summary(const pa_worker_t *self, const char *what)
+static void s_log_summary(pa_worker_t *self, const char *what)
 {
     pa_log_info(self->log,
                 "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
-                "frames_rejected=%llu aggregated=%llu %s",
+                "frames_rejected=%llu retry_later=%llu aggregated=%llu %s",
                 self->name, (unsigned long long)self->n_batches, (unsigned long long)self->n_stored,
                 (unsigned long long)self->n_duplicate, (unsigned long long)self->n_rejected,
-                (unsigned long long)self->n_frames_rejected, (unsigned long long)self->n_aggregated,
-                what);
-}
-
-/* One step of idle-time aggregation: recompute the queued periods of a few
- * districts, so that a submission arriving meanwhile waits for one step at
- * most. Returns when the next step is due: now while work remains, later
- * when the queue is empty (other workers' batches fill it too) or failing.
- * A failure here never stops the worker: ingest matters more, and the queue
- * keeps the work. */
-static int64_t s_aggregate_step(pa_worker_t *self)
-{
-    int keys = 0;
-    pa_err_t aerr;
-    int rc = pa_store_aggregate_pending(self->store, PA_AGGREGATE_DISTRICTS, &keys, &aerr);
-    if (rc != PA_OK) {
-        pa_log_warn(self->log, "sqlstate=%s could not aggregate queued reports: %s",
-                    aerr.sqlstate[0] ? aerr.sqlstate : "none", aerr.msg);
-        if (rc == PA_ERETRY)
-            pa_store_reconnect(self->store, NULL);
-        return pa_clock_mono_ms() + PA_AGGREGATE_RETRY_MS;
-    }
-    self->n_aggregated += (uint64_t)keys;
-    return keys ? pa_clock_mono_ms() : pa_clock_mono_ms() + PA_AGGREGATE_CHECK_MS;
+                (unsigned long long)self->n_frames_rejected,
+                (unsigned long long)self->n_retry_later,
+                (unsigned long long)pa_aggregator_done(self->agg), what);
 }
 
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
     int rc = PA_OK;
     int64_t summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
-    int64_t aggregate_due = 0; /* at start: drain what earlier workers left queued */
-    int64_t last_busy = 0;     /* when a message or a flush last kept the worker busy */
     pa_log_info(self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
                 self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
     while (!*stop) {
-        /* Aggregation waits for a quiet moment: during a flood of
-         * submissions it would only delay their receipts. */
-        int64_t now = pa_clock_mono_ms();
-        int64_t quiet_at = last_busy + PA_AGGREGATE_QUIET_MS;
-        int64_t next_aggregate = aggregate_due > quiet_at ? aggregate_due : quiet_at;
-        long timeout = next_aggregate <= now                    ? 0
-                       : next_aggregate - now < PA_IDLE_POLL_MS ? (long)(next_aggregate - now)
-                                                                : PA_IDLE_POLL_MS;
-        if (self->n_pending) {
-            int64_t left = self->oldest_ms + self->cfg->batch_wait_ms - pa_clock_mono_ms();
-            timeout = left > 0 ? (long)left : 0;
-        }
+        int wait = pa_batch_wait_ms(self->batch, pa_clock_mono_ms());
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, timeout);
+        int n = zmq_poll(&item, 1, wait < 0 ? PA_IDLE_POLL_MS : wait);
         if (n < 0) {
             if (zmq_errno() == EINTR)
                 continue; /* the loop condition sees the stop request */
@@ -607,28 +492,17 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
         /* Drain what is ready, up to one batch (or a bounded number of
          * messages, for a flood of rejected frames), so that neither the
          * flush nor the stop check starves. */
-        for (int i = 0; i < 1000 && self->pending_reports < (size_t)self->cfg->batch_reports &&
-                        self->pending_bytes < PA_BATCH_MAX_BYTES && s_recv_one(self);
-             i++)
+        for (int i = 0; i < 1000 && !*stop && !pa_batch_full(self->batch) && s_recv_one(self); i++)
             ;
-        bool due =
-            self->n_pending && (self->pending_reports >= (size_t)self->cfg->batch_reports ||
-                                self->pending_bytes >= PA_BATCH_MAX_BYTES ||
-                                pa_clock_mono_ms() - self->oldest_ms >= self->cfg->batch_wait_ms);
-        if (due && (rc = s_flush(self, stop, err)) != PA_OK)
+        if (pa_batch_due(self->batch, pa_clock_mono_ms()) && (rc = s_flush(self, stop, err)))
             break;
-        if (n > 0 || due)
-            last_busy = pa_clock_mono_ms();
-        if (due)
-            aggregate_due = 0; /* the batch queued aggregation work */
-        else if (n == 0 && !self->n_pending && pa_clock_mono_ms() >= next_aggregate)
-            aggregate_due = s_aggregate_step(self);
         if (pa_clock_mono_ms() >= summary_due) {
             s_log_summary(self, "running");
             summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
         }
     }
-    /* A stop request: finish and acknowledge the current batch. */
+    /* A stop request: read nothing more, store and answer what was read
+     * (one attempt: a failing database gets RETRY_LATER, not a wait). */
     if (rc == PA_OK)
         rc = s_flush(self, stop, err);
     s_log_summary(self, "stopped");

@@ -19,6 +19,9 @@ typedef struct {
     int max_submission_bytes; /* larger payloads get an OVERSIZE receipt */
     int max_reports;          /* reports per submission */
     int retry_max_ms;         /* cap of the doubling backoff while PostgreSQL is away */
+    int connect_timeout_s;    /* libpq connect_timeout of every session */
+    int statement_timeout_ms; /* server-side bound of every statement (0 = none) */
+    int linger_ms;            /* at exit, longest wait for queued receipts to leave */
     const char *log_level;
     bool init_db; /* create or migrate the schema, then exit */
     bool rebuild; /* recompute every aggregate from the stored reports, then exit */
@@ -34,15 +37,20 @@ typedef struct pa_worker pa_worker_t;
 pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, pa_err_t *err);
 void pa_worker_destroy(pa_worker_t **self_p);
 
-/* Runs until *stop becomes non-zero (then finishes and acknowledges the
- * current batch) or a fatal error. Returns PA_OK on a clean stop. */
+/* Runs until *stop becomes non-zero or a fatal error. On a stop it reads
+ * nothing more, stores the batch it holds (one attempt; RETRY_LATER if
+ * that fails) and answers it; pa_worker_destroy then waits up to
+ * cfg->linger_ms for the receipts to leave. Returns PA_OK on a clean stop. */
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err);
 
-/* Creates or migrates the schema of the database cfg->dsn names. */
-int pa_worker_init_db(const pa_worker_config_t *cfg, int *applied, pa_err_t *err);
+/* Creates or migrates the schema of the database cfg->dsn names (no
+ * statement timeout). log gets server notices. */
+int pa_worker_init_db(const pa_worker_config_t *cfg, const pa_log_t *log, int *applied,
+                      pa_err_t *err);
 
 /* Recomputes every aggregate of the database cfg->dsn names (*rows: how
- * many aggregate rows there are now). */
-int pa_worker_rebuild(const pa_worker_config_t *cfg, long long *rows, pa_err_t *err);
+ * many aggregate rows there are now; no statement timeout). */
+int pa_worker_rebuild(const pa_worker_config_t *cfg, const pa_log_t *log, long long *rows,
+                      pa_err_t *err);
 
 #endif

@@ -1,8 +1,13 @@
 /* pingan-produce - send district report files to pingan workers.
- * Thin main: options, then pa_producer; exit 0 when every report was stored
- * (or already was), 1 when any was rejected, 2 for usage, I/O or delivery
- * failures. */
+ * Thin main: options, then pa_producer; this program prints what became of
+ * each report (stdout, the --errors CSV) and checks every write. Exit 0
+ * when every report was stored (or already was), 1 when any was rejected,
+ * 2 for usage, I/O or delivery failures, or when not everything was
+ * settled (stopped, deadline, no worker). */
+#include <csv.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +39,8 @@ static const pa_opt_t s_opts[] = {
      offsetof(pa_producer_config_t, timeout_ms), "resend a submission without receipt after"},
     {"retries", "PINGAN_RETRIES", "5", PA_OPT_INT, offsetof(pa_producer_config_t, retries),
      "resends before giving a submission up"},
+    {"deadline", "PINGAN_DEADLINE", "0", PA_OPT_INT, offsetof(pa_producer_config_t, deadline_s),
+     "seconds the whole run may take, then give up what is unsettled (0 = no bound)"},
     {"dry-run", "PINGAN_DRY_RUN", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, dry_run),
      "check the files, send nothing"},
     {"quiet", "PINGAN_QUIET", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, quiet),
@@ -45,6 +52,102 @@ static const pa_opt_t s_opts[] = {
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
+/* Where the program writes; a failed write is remembered, never ignored. */
+typedef struct {
+    const pa_producer_config_t *cfg;
+    FILE *out;
+    FILE *errors; /* --errors CSV, or NULL */
+    int out_errno, errors_errno;
+} s_sink_t;
+
+static void s_check(FILE *f, int rc, int *saved)
+{
+    if (rc < 0 && !*saved)
+        *saved = errno ? errno : EIO;
+    (void)f;
+}
+
+static void s_csv_field(s_sink_t *s, const char *v, bool last)
+{
+    if (csv_fwrite(s->errors, v, strlen(v)) != 0 && !s->errors_errno)
+        s->errors_errno = errno ? errno : EIO;
+    s_check(s->errors, fputc(last ? '\n' : ',', s->errors), &s->errors_errno);
+}
+
+static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_problem_t *p)
+{
+    s_check(s->out,
+            fprintf(s->out, "rejected %s %s %s: %s: %s (%s)\n", r->district, r->period,
+                    r->report_id, p->field[0] ? p->field : "report", p->message,
+                    pa_reason_name(p->reason)),
+            &s->out_errno);
+    if (!s->errors)
+        return;
+    char rev[16];
+    snprintf(rev, sizeof rev, "%u", r->revision);
+    s_csv_field(s, r->district, false);
+    s_csv_field(s, r->period, false);
+    s_csv_field(s, rev, false);
+    s_csv_field(s, r->report_id, false);
+    s_csv_field(s, p->field, false);
+    s_csv_field(s, pa_reason_name(p->reason), false);
+    s_csv_field(s, p->message, true);
+}
+
+static void s_on_settled(void *arg, const pa_summary_t *r, int status,
+                         const pa_problems_t *problems)
+{
+    s_sink_t *s = arg;
+    if (status == PA_STATUS_STORED || status == PA_STATUS_DUPLICATE) {
+        if (!s->cfg->quiet)
+            s_check(s->out,
+                    fprintf(s->out, "%s %s %s r%u %s values=%zu\n", pa_status_name(status),
+                            r->district, r->period, r->revision, r->report_id, r->n_values),
+                    &s->out_errno);
+        return;
+    }
+    pa_problem_t none = {PA_REASON_NONE, "", "rejected without a stated reason"};
+    if (!problems || !problems->n)
+        s_print_rejection(s, r, &none);
+    for (size_t i = 0; problems && i < problems->n; i++)
+        s_print_rejection(s, r, &problems->items[i]);
+}
+
+static void s_on_failed(void *arg, const pa_summary_t *r, const char *why)
+{
+    s_sink_t *s = arg;
+    s_check(s->out,
+            fprintf(s->out, "failed %s %s %s: %s\n", r->district, r->period, r->report_id, why),
+            &s->out_errno);
+}
+
+/* Flushes and closes what was written; false (after saying why) if any
+ * write failed: the rejection list is then incomplete. */
+static bool s_close_outputs(s_sink_t *s)
+{
+    bool ok = true;
+    if (fflush(s->out) != 0 && !s->out_errno)
+        s->out_errno = errno ? errno : EIO;
+    if (s->out_errno) {
+        fprintf(stderr, "pingan-produce: could not write standard output: %s\n",
+                strerror(s->out_errno));
+        ok = false;
+    }
+    if (s->errors) {
+        if (fclose(s->errors) != 0 && !s->errors_errno)
+            s->errors_errno = errno ? errno : EIO;
+        s->errors = NULL;
+        if (s->errors_errno) {
+            fprintf(stderr,
+                    "pingan-produce: could not write %s: %s: the rejection list is "
+                    "incomplete\n",
+                    s->cfg->errors, strerror(s->errors_errno));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     pa_producer_config_t cfg;
@@ -55,8 +158,9 @@ int main(int argc, char **argv)
         "pingan-produce",
         "usage: pingan-produce [OPTIONS] FILE... (FILE may be - for stdin)\n"
         "Sends district report files (CSV or JSON) to pingan workers.\n",
-        "exit status: 0 all stored, 1 some rejected, 2 usage, I/O or delivery error", true,
-        offsetof(pa_producer_config_t, log_level)};
+        "exit status: 0 all stored, 1 some rejected, 2 usage, I/O or delivery error, or not "
+        "every report settled (stopped, --deadline, no worker)",
+        true, offsetof(pa_producer_config_t, log_level)};
     int first = 0, level = 0;
     int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
     if (done >= 0)
@@ -70,45 +174,72 @@ int main(int argc, char **argv)
         return 2;
     }
     pa_log_t log = {(pa_log_level_t)level, "produce"};
-    pa_log_info(&log, "connect=%s batch_reports=%d window=%d timeout_ms=%d retries=%d starting",
-                cfg.connect, cfg.batch_reports, cfg.window, cfg.timeout_ms, cfg.retries);
+    pa_log_info(&log,
+                "connect=%s batch_reports=%d window=%d timeout_ms=%d retries=%d deadline_s=%d "
+                "starting",
+                cfg.connect, cfg.batch_reports, cfg.window, cfg.timeout_ms, cfg.retries,
+                cfg.deadline_s);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    s_sink_t sink = {&cfg, stdout, NULL, 0, 0};
+    if (cfg.errors && *cfg.errors) {
+        sink.errors = fopen(cfg.errors, "w");
+        if (!sink.errors) {
+            fprintf(stderr, "pingan-produce: could not write %s: %s\n", cfg.errors,
+                    strerror(errno));
+            return 2;
+        }
+        s_check(sink.errors,
+                fputs("district,period,revision,report_id,field,reason,message\n", sink.errors),
+                &sink.errors_errno);
+    }
     int exit_code = 0;
-    pa_producer_t *producer = pa_producer_new(&cfg, &log, stdout, &err);
+    pa_producer_events_t ev = {s_on_settled, s_on_failed, &sink};
+    pa_producer_t *producer = pa_producer_new(&cfg, &log, &ev, &err);
     if (!producer) {
         fprintf(stderr, "pingan-produce: %s\n", err.msg);
+        s_close_outputs(&sink);
         return 2;
     }
     for (int i = first; i < argc && !s_stop; i++) {
         if (pa_producer_send_file(producer, argv[i], &s_stop, &err) != PA_OK) {
             fprintf(stderr, "pingan-produce: %s\n", err.msg);
             exit_code = 2;
-            if (err.code == PA_ESTOP)
+            if (err.code == PA_ESTOP || err.code == PA_ETIMEOUT)
                 break;
         } else if (cfg.dry_run) {
-            printf("%s: ok\n", argv[i]);
+            s_check(stdout, printf("%s: ok\n", argv[i]), &sink.out_errno);
         }
     }
-    if (pa_producer_finish(producer, &s_stop, &err) != PA_OK) {
-        fprintf(stderr, "pingan-produce: %s\n", err.msg);
+    pa_err_t ferr;
+    pa_err_clear(&ferr);
+    int frc = pa_producer_finish(producer, &s_stop, &ferr);
+    if (frc != PA_OK) {
+        if (frc != err.code || strcmp(ferr.msg, err.msg) != 0)
+            fprintf(stderr, "pingan-produce: %s\n", ferr.msg);
         exit_code = 2;
     }
     pa_producer_stats_t st;
     pa_producer_stats(producer, &st);
+    pa_producer_destroy(&producer);
+    if (!s_close_outputs(&sink))
+        exit_code = 2;
+    uint64_t settled = st.stored + st.duplicate + st.rejected;
+    uint64_t unsettled = st.failed + st.unsent;
     fprintf(stderr,
             "pingan-produce: reports=%llu values=%llu stored=%llu duplicate=%llu "
-            "rejected=%llu failed=%llu%s\n",
+            "rejected=%llu failed=%llu unsent=%llu settled=%llu unsettled=%llu receipts=%llu%s\n",
             (unsigned long long)st.reports, (unsigned long long)st.values,
             (unsigned long long)st.stored, (unsigned long long)st.duplicate,
             (unsigned long long)st.rejected, (unsigned long long)st.failed,
+            (unsigned long long)st.unsent, (unsigned long long)settled,
+            (unsigned long long)unsettled, (unsigned long long)st.receipts,
             cfg.dry_run ? " (dry run: nothing sent)" : "");
-    pa_producer_destroy(&producer);
-    if (exit_code == 0 && st.failed)
+    if (exit_code == 0 && (unsettled || settled < st.reports) && !cfg.dry_run)
         exit_code = 2;
     if (exit_code == 0 && st.rejected)
         exit_code = 1;

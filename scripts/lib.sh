@@ -45,8 +45,11 @@ pa_pg_clusterdir() {
 # pa_pg_start DIR PORT: a cluster in DIR/data listening on 127.0.0.1:PORT
 # with its socket in DIR (or in the directory pa_pg_clusterdir picks);
 # exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+# PINGAN_PG_DURABLE=1 keeps PostgreSQL's default durability (fsync on), as a
+# deployment would: the benchmarks use it. Tests and the demo run without.
 pa_pg_start() {
-  local dir="$1" port="$2" bin cdir
+  local dir="$1" port="$2" bin cdir durability="-c fsync=off -c synchronous_commit=off"
+  [ "${PINGAN_PG_DURABLE:-0}" = 1 ] && durability=""
   bin="$(pa_pg_bindir)"
   [ -n "$bin" ] || { echo "PostgreSQL server binaries not found" >&2; return 1; }
   mkdir -p "$dir"
@@ -77,10 +80,13 @@ pa_pg_start() {
     "${run[@]}" "$bin/initdb" -D "$cdir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; return 1; }
   fi
-  "${run[@]}" "$bin/pg_ctl" -D "$cdir/data" -l "$cdir/server.log" -w -t 60 \
-    -o "-p $port -k $cdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_locks_per_transaction=256" start >/dev/null ||
+  local opts="-p $port -k $cdir -c listen_addresses=127.0.0.1 $durability -c max_locks_per_transaction=256"
+  "${run[@]}" "$bin/pg_ctl" -D "$cdir/data" -l "$cdir/server.log" -w -t 60 -o "$opts" start >/dev/null ||
     { cat "$cdir/server.log" >&2; return 1; }
   export PGHOST=127.0.0.1 PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
+  # For the fault tests, which stop this cluster hard and start it again.
+  export PINGAN_TEST_PG_STOP="${run[*]} $bin/pg_ctl -D $cdir/data -m immediate -w stop"
+  export PINGAN_TEST_PG_START="${run[*]} $bin/pg_ctl -D $cdir/data -l $cdir/server.log -w -t 60 -o '$opts' start"
 }
 
 # pa_pg_stop DIR: stops the cluster pa_pg_start DIR started, wherever it lives.

@@ -1,6 +1,8 @@
 /* pingan-worker - receive district submissions, judge them, store them in
  * PostgreSQL and acknowledge each after commit. Thin main: options, then
- * pa_worker. SIGINT/SIGTERM finish and acknowledge the current batch. */
+ * pa_worker. SIGINT/SIGTERM: stop reading, store and acknowledge the batch
+ * held, wait up to --linger-ms for the receipts to leave, exit (see
+ * docs/reliability.md for the bound). */
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -35,6 +37,14 @@ static const pa_opt_t s_opts[] = {
      offsetof(pa_worker_config_t, max_reports), "reports per submission"},
     {"retry-max-ms", "PINGAN_RETRY_MAX_MS", "5000", PA_OPT_INT,
      offsetof(pa_worker_config_t, retry_max_ms), "cap of the backoff while PostgreSQL is away"},
+    {"connect-timeout-s", "PINGAN_CONNECT_TIMEOUT_S", "5", PA_OPT_INT,
+     offsetof(pa_worker_config_t, connect_timeout_s),
+     "give up connecting to PostgreSQL after (PGCONNECT_TIMEOUT wins)"},
+    {"statement-timeout-ms", "PINGAN_STATEMENT_TIMEOUT_MS", "60000", PA_OPT_INT,
+     offsetof(pa_worker_config_t, statement_timeout_ms),
+     "server-side bound of each statement (0 = none)"},
+    {"linger-ms", "PINGAN_LINGER_MS", "5000", PA_OPT_INT, offsetof(pa_worker_config_t, linger_ms),
+     "at exit, longest wait for the last receipts to be sent"},
     {"log-level", "PINGAN_LOG_LEVEL", "info", PA_OPT_STR, offsetof(pa_worker_config_t, log_level),
      "error, warn, info or debug"},
     {"init-db", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, init_db),
@@ -66,7 +76,7 @@ int main(int argc, char **argv)
     pa_log_t log = {(pa_log_level_t)level, "worker"};
     if (cfg.init_db) {
         int applied = 0;
-        if (pa_worker_init_db(&cfg, &applied, &err) != PA_OK) {
+        if (pa_worker_init_db(&cfg, &log, &applied, &err) != PA_OK) {
             pa_log_error(&log, "error=%s could not initialise the database: %s",
                          pa_err_name(err.code), err.msg);
             return 1;
@@ -76,7 +86,7 @@ int main(int argc, char **argv)
     }
     if (cfg.rebuild) {
         long long rows = 0;
-        if (pa_worker_rebuild(&cfg, &rows, &err) != PA_OK) {
+        if (pa_worker_rebuild(&cfg, &log, &rows, &err) != PA_OK) {
             pa_log_error(&log, "error=%s could not rebuild the aggregates: %s",
                          pa_err_name(err.code), err.msg);
             return 1;

@@ -672,18 +672,37 @@ static void s_baseline(const char *rel, long rows)
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.load_baseline()"), rows);
 }
 
+/* Sets the districts' rhythm (an UPDATE of pingan.district_schedule) and the
+ * as-of day, then starts a worker; its endpoint in ep. */
+static pid_t s_start_scheduled(const char *schedule_sql, const char *as_of, char *ep, size_t size,
+                               const char *log_name)
+{
+    char err_path[512], sql[128];
+    s_exec(schedule_sql);
+    snprintf(sql, sizeof sql, "UPDATE pingan.settings SET as_of = '%s'", as_of);
+    s_exec(sql);
+    pa_testenv_endpoint(ep, size);
+    return pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp(log_name, err_path, 512), NULL);
+}
+
+/* Stops the worker; a rebuild from the stored reports must change nothing. */
+static void s_stop_and_rebuild(pid_t worker)
+{
+    pa_testenv_stop_worker(worker);
+    s_snapshot();
+    s_rebuild_with_worker();
+    cr_expect_eq(s_differences(), 0);
+}
+
 /* tests/data/cov-*.csv: districts C 500103, D 500104 and E 500105 report
  * monthly; every other district is set to report yearly, so for months only
  * these three are due. As of 2024-12-15. */
 Test(aggregate, coverage_bottom_line_and_stock_positions)
 {
-    char ep[64], err_path[512];
-    s_exec("UPDATE pingan.district_schedule SET period_type = 'year' "
-           "WHERE district_code NOT IN ('500103', '500104', '500105')");
-    s_exec("UPDATE pingan.settings SET as_of = '2024-12-15'");
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t worker =
-        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("cov.err", err_path, 512), NULL);
+    char ep[64];
+    pid_t worker = s_start_scheduled("UPDATE pingan.district_schedule SET period_type = 'year' "
+                                     "WHERE district_code NOT IN ('500103', '500104', '500105')",
+                                     "2024-12-15", ep, sizeof ep, "cov.err");
     s_send(ep, "tests/data/cov-2023.csv");
     s_send(ep, "tests/data/cov-2024.csv");
     s_baseline("tests/data/cov-baseline.csv", 1);
@@ -741,10 +760,7 @@ Test(aggregate, coverage_bottom_line_and_stock_positions)
                                        "threshold"),
                  1);
 
-    pa_testenv_stop_worker(worker);
-    s_snapshot();
-    s_rebuild_with_worker();
-    cr_expect_eq(s_differences(), 0);
+    s_stop_and_rebuild(worker);
 }
 
 /* tests/data/lfl-*.csv: G 500107 reported quarterly in 2023 (3 deaths a
@@ -753,13 +769,10 @@ Test(aggregate, coverage_bottom_line_and_stock_positions)
  * scheduled so. As of 2024-12-15. */
 Test(aggregate, like_for_like_and_rhythm)
 {
-    char ep[64], err_path[512];
-    s_exec("UPDATE pingan.district_schedule SET period_type = 'quarter' "
-           "WHERE district_code = '500106'");
-    s_exec("UPDATE pingan.settings SET as_of = '2024-12-15'");
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t worker =
-        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("lfl.err", err_path, 512), NULL);
+    char ep[64];
+    pid_t worker = s_start_scheduled("UPDATE pingan.district_schedule SET period_type = 'quarter' "
+                                     "WHERE district_code = '500106'",
+                                     "2024-12-15", ep, sizeof ep, "lfl.err");
     s_send(ep, "tests/data/lfl-2023.csv");
     s_send(ep, "tests/data/lfl-2024.csv");
 
@@ -785,8 +798,5 @@ Test(aggregate, like_for_like_and_rhythm)
     s_running_in("T1", "city", "500000", "2024 as of 2024-12-15", 12, 15, 16, "incomplete/met");
     s_status("T1", "city", "500000", "year", "2024-01-01", 12, 20, 19, "incomplete/met", 3);
 
-    pa_testenv_stop_worker(worker);
-    s_snapshot();
-    s_rebuild_with_worker();
-    cr_expect_eq(s_differences(), 0);
+    s_stop_and_rebuild(worker);
 }

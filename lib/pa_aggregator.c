@@ -1,0 +1,177 @@
+/* pa_aggregator.c - the aggregation thread (see pa_aggregator.h). The
+ * mutex guards kicked, stop, done and cancel; the connection is the
+ * thread's alone once it runs. */
+#include "pa_aggregator.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pa_store_sql.h"
+
+#define PA_AGG_RETRY_FIRST_MS 100
+
+struct pa_aggregator {
+    const pa_log_t *log;
+    pa_pg_t *pg;
+    PGcancel *cancel; /* to interrupt a query from destroy */
+    int districts, idle_ms, retry_max_ms;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* signalled by kick and destroy */
+    bool kicked, stop;
+    uint64_t done;
+};
+
+/* One aggregate_pending call: keys done, or a negative PA_E* code. */
+static int s_step(pa_aggregator_t *self, int *keys, pa_err_t *err)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%d", self->districts);
+    const char *params[1] = {n};
+    PGresult *res = NULL;
+    *keys = 0;
+    int rc = pa_pg_exec(self->pg, PA_SQL_AGGREGATE_PENDING, 1, params, PGRES_TUPLES_OK, &res, err);
+    if (rc == PA_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        *keys = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+/* Waits up to ms for a kick or stop; called with mu held. */
+static void s_wait(pa_aggregator_t *self, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!self->kicked && !self->stop)
+        if (pthread_cond_timedwait(&self->cv, &self->mu, &ts) == ETIMEDOUT)
+            break;
+    self->kicked = false;
+}
+
+static void *s_run(void *arg)
+{
+    pa_aggregator_t *self = arg;
+    int backoff_ms = PA_AGG_RETRY_FIRST_MS;
+    pthread_mutex_lock(&self->mu);
+    while (!self->stop) {
+        self->kicked = false;
+        pthread_mutex_unlock(&self->mu);
+        int keys = 0;
+        pa_err_t err;
+        pa_err_clear(&err);
+        bool reset = !pa_pg_ok(self->pg);
+        int rc = reset ? pa_pg_reset(self->pg, &err) : s_step(self, &keys, &err);
+        pthread_mutex_lock(&self->mu);
+        if (reset && rc == PA_OK) {
+            /* A new session has a new cancel key. */
+            PQfreeCancel(self->cancel);
+            self->cancel = PQgetCancel(pa_pg_conn(self->pg));
+            pa_log_info(self->log, "aggregation reconnected to PostgreSQL");
+        }
+        if (self->stop)
+            break;
+        if (rc == PA_OK) {
+            backoff_ms = PA_AGG_RETRY_FIRST_MS;
+            self->done += (uint64_t)keys;
+            if (keys > 0)
+                continue; /* more may be queued: no sleep while there is work */
+            s_wait(self, self->idle_ms);
+            continue;
+        }
+        pa_log_warn(self->log, "sqlstate=%s retry_in_ms=%d could not aggregate queued reports: %s",
+                    err.sqlstate[0] ? err.sqlstate : "none", backoff_ms, err.msg);
+        s_wait(self, backoff_ms);
+        backoff_ms = backoff_ms > self->retry_max_ms / 2 ? self->retry_max_ms : backoff_ms * 2;
+    }
+    pthread_mutex_unlock(&self->mu);
+    return NULL;
+}
+
+pa_aggregator_t *pa_aggregator_new(const pa_pg_options_t *opt, const pa_log_t *log, int districts,
+                                   int idle_ms, int retry_max_ms, pa_err_t *err)
+{
+    pa_aggregator_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        pa_err_set(err, PA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    self->log = log;
+    self->districts = districts > 0 ? districts : 1;
+    self->idle_ms = idle_ms > 0 ? idle_ms : 1000;
+    self->retry_max_ms = retry_max_ms > PA_AGG_RETRY_FIRST_MS ? retry_max_ms : 1000;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&self->mu, NULL);
+    pthread_cond_init(&self->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    self->pg = pa_pg_connect(opt, log, err);
+    if (!self->pg)
+        goto fail;
+    self->cancel = PQgetCancel(pa_pg_conn(self->pg));
+    if (pthread_create(&self->thread, NULL, s_run, self) != 0) {
+        pa_err_set(err, PA_EFATAL, "could not start the aggregation thread: %s", strerror(errno));
+        goto fail;
+    }
+    self->started = true;
+    return self;
+fail:
+    pa_aggregator_destroy(&self);
+    return NULL;
+}
+
+void pa_aggregator_destroy(pa_aggregator_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pa_aggregator_t *self = *self_p;
+    if (self->started) {
+        pthread_mutex_lock(&self->mu);
+        self->stop = true;
+        pthread_cond_signal(&self->cv);
+        char buf[256];
+        /* PQcancel is meant to be called from another thread: it interrupts
+         * a long aggregate_pending so that shutdown does not wait for it. */
+        if (self->cancel)
+            PQcancel(self->cancel, buf, sizeof buf);
+        pthread_mutex_unlock(&self->mu);
+        pthread_join(self->thread, NULL);
+    }
+    if (self->cancel)
+        PQfreeCancel(self->cancel);
+    pa_pg_destroy(&self->pg);
+    pthread_cond_destroy(&self->cv);
+    pthread_mutex_destroy(&self->mu);
+    free(self);
+    *self_p = NULL;
+}
+
+void pa_aggregator_kick(pa_aggregator_t *self)
+{
+    if (!self)
+        return;
+    pthread_mutex_lock(&self->mu);
+    self->kicked = true;
+    pthread_cond_signal(&self->cv);
+    pthread_mutex_unlock(&self->mu);
+}
+
+uint64_t pa_aggregator_done(pa_aggregator_t *self)
+{
+    pthread_mutex_lock(&self->mu);
+    uint64_t done = self->done;
+    pthread_mutex_unlock(&self->mu);
+    return done;
+}
