@@ -1,34 +1,44 @@
-/* pa_scorecard.h - the target scorecard of one period: loaded from the
- * analyst views (pingan.v_district_scorecard, pingan.v_trend) with libpq, or
- * built in memory, and rendered as a terminal table, CSV, JSON or a
- * self-contained HTML page (inline SVG heat map and trend lines). It reads
- * only; judging targets is the views' job, not this module's. */
+/* pa_scorecard.h - the model of one period's target scorecard: targets with
+ * their display rules, districts, judgement rows and trend points, plus the
+ * freshness of the figures. Filled by pa_scorecard_load (pa_scorecard_load.h)
+ * or by the builders below; read by the renderers (pa_render.h). It holds
+ * what SQL decided and decides nothing itself: no I/O, no libpq. */
 #ifndef PA_SCORECARD_H
 #define PA_SCORECARD_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "pa_err.h"
 #include "pa_period.h"
 
-/* The code of the city row in the views. */
+/* The code of the city row in the views (pingan.city_code()). */
 #define PA_SCORECARD_CITY "500000"
 
 typedef struct pa_scorecard pa_scorecard_t;
 
-/* A target and its indicator (pingan.target joined with pingan.indicator).
- * Strings are borrowed by pa_scorecard_add_target, which copies them. */
+/* A target, its indicator and how it is shown (pingan.target, 012). Strings
+ * are copied by pa_scorecard_add_target; NULL reads back as "". */
 typedef struct {
     const char *id;             /* "T1" .. "T10", "R1" */
     const char *indicator_code; /* "ws_deaths" */
-    const char *rule;     /* yoy_decrease, max_count, min_ratio, all_towns, max_per_district */
-    double threshold;     /* as in pingan.target: 0.05 = 5 %, 0.95 = 95 %, counts as is */
-    const char *level;    /* where the rule is judged: city, district, town */
-    const char *quote_zh; /* the sentence of the source; may be NULL */
-    const char *name_zh;  /* indicator name; may be NULL */
-    const char *name_en;  /* may be NULL */
-    const char *kind;     /* count or ratio */
+    const char *rule;           /* yoy_decrease, max_count, min_ratio, all_towns, ... */
+    double threshold;           /* as in pingan.target: 0.05 = 5 %, counts as is */
+    const char *level;          /* where the rule is judged: city, district, town */
+    const char *quote_zh;       /* the sentence of the source */
+    const char *name_zh;        /* indicator name */
+    const char *name_en;
+    const char *kind;         /* count or ratio */
+    const char *display;      /* count, percent or of_threshold */
+    const char *unit_zh;      /* "人"; "" for percentages */
+    const char *unit_en;      /* "deaths" */
+    const char *share_unit;   /* towns or districts when some level shows a share, else "" */
+    const char *rule_text_zh; /* "同比下降 ≥ 5%" */
+    const char *rule_text_en; /* "down ≥ 5% y/y" */
+    const char *explain_zh;   /* one plain sentence on the rule */
+    const char *explain_en;
+    bool trend; /* draw a monthly trend chart */
 } pa_scorecard_target_t;
 
 /* A district (pingan.district). Copied by pa_scorecard_add_district. */
@@ -38,78 +48,92 @@ typedef struct {
     const char *name_en; /* "Wanzhou" */
 } pa_scorecard_district_t;
 
-/* One row of pingan.v_district_scorecard. NAN stands for SQL NULL. Strings
- * are copied by pa_scorecard_add_row. Ratios are fractions (0.95), counts
- * are counts. */
+/* One judgement (pingan.v_district_scorecard ⋈ pingan.target). NAN stands
+ * for SQL NULL, -1 for a NULL count. Strings are copied by
+ * pa_scorecard_add_row. Ratios are fractions (0.95). */
 typedef struct {
     const char *target_id;
     const char *indicator_code;
     const char *level;     /* city or district */
     const char *area_code; /* PA_SCORECARD_CITY for the city row */
     const char *area_name;
-    const char *status; /* met, missed, at_risk, no_data, no_baseline */
+    const char *status;  /* met, missed, at_risk, incomplete, not_due, no_data, no_baseline */
+    const char *verdict; /* the provisional met/missed/at_risk when incomplete; "" */
+    const char *reference_source; /* baseline, reports, mixed or "" */
+    const char *unit;             /* unit of the coverage: towns or districts, or "" */
+    const char *coverage;         /* "12/38 districts, 11/12 months", or "" */
     double actual;
-    double reference; /* the comparison value, e.g. the year before; NAN when none */
+    double reference; /* the comparison value, e.g. the same span a year earlier */
     double threshold;
-    double margin;
+    double margin; /* >= 0 when met: headroom; < 0: shortfall */
     double ytd_actual;
-    double ytd_reference;
-    double projection;
+    double ytd_reference; /* last year's same span of a running period */
+    double projection;    /* to the period's end */
+    bool in_progress;     /* the period is still running */
+    int32_t ytd_end;      /* days since 1970: first day after the span judged; 0 = none */
+    int months_covered, months_expected, units_covered, units_expected; /* -1 = NULL */
+    bool share;         /* actual is the share of share_total units meeting the rule */
+    double share_total; /* towns or districts the share is taken of */
 } pa_scorecard_row_t;
 
 /* One point of a trend line (pingan.v_trend). */
 typedef struct {
     const char *indicator_code;
-    int32_t period_start; /* days since 1970-01-01, first day of the month */
-    double value;         /* count, or sum(numerator) / sum(denominator); NAN when none */
+    const char *area_code; /* the area the line is about */
+    int32_t period_start;  /* days since 1970-01-01, first day of the month */
+    double value;          /* count, or sum(numerator) / sum(denominator); NAN when none */
 } pa_scorecard_point_t;
 
-/* An empty scorecard for period; district is a district code or NULL for
- * the whole city (both copied). NULL on out of memory (err filled). */
+/* An empty scorecard for period; district is a district code or NULL for the
+ * whole city (both copied). NULL on out of memory (err filled). */
 pa_scorecard_t *pa_scorecard_new(const pa_period_t *period, const char *district, pa_err_t *err);
 
 /* Frees the scorecard and everything it holds; NULL and *NULL are fine. */
 void pa_scorecard_destroy(pa_scorecard_t **self_p);
 
-/* Builders: append a copy. PA_OK or PA_ENOMEM. Rows, districts and targets
- * are rendered in the order given (the loader orders them by code / id). */
+/* Builders: append a copy. PA_OK or PA_ENOMEM. Rendered in the order given,
+ * except where a renderer sorts (the heat map ranks districts). */
 int pa_scorecard_add_target(pa_scorecard_t *self, const pa_scorecard_target_t *t, pa_err_t *err);
 int pa_scorecard_add_district(pa_scorecard_t *self, const pa_scorecard_district_t *d,
                               pa_err_t *err);
 int pa_scorecard_add_row(pa_scorecard_t *self, const pa_scorecard_row_t *r, pa_err_t *err);
 int pa_scorecard_add_point(pa_scorecard_t *self, const pa_scorecard_point_t *p, pa_err_t *err);
 
-/* Number of scorecard rows held. */
+/* Freshness: as_of is the last day the judgements consider elapsed
+ * ("2024-06-30"), judged_at when they were last brought up to date (a
+ * timestamp as PostgreSQL prints it), generated_at when this report was
+ * made. Copied; NULL or "" = unknown. PA_OK or PA_ENOMEM. */
+int pa_scorecard_set_freshness(pa_scorecard_t *self, const char *as_of, const char *judged_at,
+                               const char *generated_at, pa_err_t *err);
+
+/* Readers. Pointers stay valid until the scorecard is destroyed; strings are
+ * never NULL. */
+const pa_period_t *pa_scorecard_period(const pa_scorecard_t *self);
+const char *pa_scorecard_district(const pa_scorecard_t *self); /* NULL = the city */
+const char *pa_scorecard_as_of(const pa_scorecard_t *self);
+const char *pa_scorecard_judged_at(const pa_scorecard_t *self);
+const char *pa_scorecard_generated_at(const pa_scorecard_t *self);
+size_t pa_scorecard_target_count(const pa_scorecard_t *self);
+const pa_scorecard_target_t *pa_scorecard_target(const pa_scorecard_t *self, size_t i);
+size_t pa_scorecard_district_count(const pa_scorecard_t *self);
+const pa_scorecard_district_t *pa_scorecard_district_at(const pa_scorecard_t *self, size_t i);
 size_t pa_scorecard_row_count(const pa_scorecard_t *self);
+const pa_scorecard_row_t *pa_scorecard_row(const pa_scorecard_t *self, size_t i);
+size_t pa_scorecard_point_count(const pa_scorecard_t *self);
+const pa_scorecard_point_t *pa_scorecard_point(const pa_scorecard_t *self, size_t i);
 
-/* Connects with conninfo (a libpq connection string; NULL or "" = the PG*
- * environment) and loads targets, districts, the scorecard rows of the
- * period (the district's rows only when a district was given, else every
- * district and the city) and the city's monthly trend of the period's year
- * and the year before, in one read-only snapshot. Returns PA_OK, PA_EINVAL
- * for an unknown district, or the class of the PostgreSQL failure
- * (PA_ERETRY when the server cannot be reached, PA_EFATAL e.g. when the
- * views do not exist). The connection is closed before returning. */
-int pa_scorecard_load(pa_scorecard_t *self, const char *conninfo, pa_err_t *err);
+/* The row of an area and target, or NULL when the views gave none. */
+const pa_scorecard_row_t *pa_scorecard_find_row(const pa_scorecard_t *self, const char *area,
+                                                const char *target_id);
+/* The target with this id, or NULL. */
+const pa_scorecard_target_t *pa_scorecard_find_target(const pa_scorecard_t *self, const char *id);
 
-/* Renderers. Each writes the whole document to out and returns PA_OK, or
- * PA_EIO when writing failed, PA_EINVAL when a string is not valid UTF-8
- * (JSON). None of them closes out.
- *
- * table: a city block (one line per target) and a district x target status
- * matrix, aligned for a terminal (CJK characters count as two columns);
- * with a district, one line per target of that district. */
-int pa_scorecard_write_table(const pa_scorecard_t *self, FILE *out, pa_err_t *err);
-/* csv: a header and one record per row, every field quoted (libcsv);
- * NULL numbers are empty fields; numbers in the shortest exact form. */
-int pa_scorecard_write_csv(const pa_scorecard_t *self, FILE *out, pa_err_t *err);
-/* json: {"period": {...}, "district": ..., "targets": [...], "rows": [...],
- * "summary": {...}, "trend": [...]}; NULL numbers are null (yajl). */
-int pa_scorecard_write_json(const pa_scorecard_t *self, FILE *out, pa_err_t *err);
-/* html: one page, no scripts and no external resources: a summary, the
- * district x target heat map (one <rect class="cell"> per district and
- * target, coloured by status, with a legend), trend lines of ws_deaths,
- * fire_incidents, event_closure and task_completion, and the target key. */
-int pa_scorecard_write_html(const pa_scorecard_t *self, FILE *out, pa_err_t *err);
+/* The ranking of the heat map, worst first, no data last (docs/report.md):
+ * fills order[0..n) with district indexes, n = pa_scorecard_district_count.
+ * A district whose rows all lack data (no_data, not_due or no row) comes
+ * last; the others by falling badness, the sum over its rows of missed 3,
+ * at_risk 2, incomplete with verdict missed 2 or at_risk 1, else 0; ties by
+ * code. Pure. */
+void pa_scorecard_rank(const pa_scorecard_t *self, size_t *order);
 
 #endif

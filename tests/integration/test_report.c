@@ -93,7 +93,7 @@ static int s_report(char *const args[], char **out, char **err)
 /* ---- CSV read back with libcsv ---------------------------------------- */
 
 #define S_MAX_RECORDS 2000
-#define S_NFIELDS     16
+#define S_NFIELDS     28
 
 typedef struct {
     char *f[S_MAX_RECORDS][S_NFIELDS];
@@ -190,7 +190,9 @@ Test(report, scorecard_of_2024_in_table_csv_and_json)
     cr_assert_eq(status, 0, "exit %d: %s", status, err);
     const char *header = "period,period_type,period_start,target_id,indicator_code,level,"
                          "area_code,area_name,status,actual,reference,threshold,margin,"
-                         "ytd_actual,ytd_reference,projection\n";
+                         "ytd_actual,ytd_reference,projection,verdict,reference_source,coverage,"
+                         "months_covered,months_expected,units_covered,units_expected,unit,"
+                         "in_progress,ytd_end,as_of,judged_at\n";
     cr_assert(strncmp(out, header, strlen(header)) == 0, "%.300s", out);
     s_csv_t *c = s_csv_parse(out);
     cr_assert_gt(c->nrec, 38 * 11 / 2, "rows for the districts and the city: %d", c->nrec);
@@ -199,20 +201,23 @@ Test(report, scorecard_of_2024_in_table_csv_and_json)
         cr_assert_str_eq(c->f[r][1], "year");
         const char *st = c->f[r][C_STATUS];
         cr_assert(!strcmp(st, "met") || !strcmp(st, "missed") || !strcmp(st, "at_risk") ||
+                      !strcmp(st, "incomplete") || !strcmp(st, "not_due") ||
                       !strcmp(st, "no_data") || !strcmp(st, "no_baseline"),
                   "unknown status %s", st);
     }
     s_expect(c, "500101", "T1", "met", 12, 24);
     s_expect(c, "500102", "T1", "missed", 24, 12);
-    s_expect(c, "500103", "T1", "no_baseline", 12, NAN);
+    s_expect(c, "500103", "T1", "no_baseline", NAN, NAN);
     s_expect(c, "500101", "T9", "met", 0.99, NAN);
     s_expect(c, "500102", "T9", "missed", 0.85, NAN);
     s_expect(c, "500104", "T9", "no_data", NAN, NAN);
     s_expect(c, "500102", "T4", "missed", 1, NAN);
     s_expect(c, "500101", "T4", "met", 0, NAN);
     s_expect(c, "500000", "T4", "missed", NAN, NAN);
-    s_expect(c, "500101", "R1", "met", 1, NAN);
-    s_expect(c, "500102", "R1", "missed", 3, NAN);
+    s_csv_find(c, "500101", "R1");
+    s_csv_find(c, "500102", "R1");
+    /* Incomplete coverage: the city is judged on 3 of 38 districts. */
+    s_expect(c, "500000", "T9", "incomplete", NAN, NAN);
     cr_assert_str_eq(s_csv_find(c, "500101", "T1")[C_NAME], "万州区");
     s_csv_free(c);
     free(out);
@@ -223,9 +228,16 @@ Test(report, scorecard_of_2024_in_table_csv_and_json)
     cr_assert_eq(status, 0, "exit %d: %s", status, err);
     cr_assert(strstr(out, "平安重庆 2024年 目标考核"), "%s", out);
     cr_assert(strstr(out, "(500000)\nID "), "%s", out);
-    cr_assert(strstr(out, "\n500101  万州区 "), "%s", out);
-    cr_assert(strstr(out, "\n500243  彭水苗族土家族自治县"), "%s", out);
+    cr_assert(strstr(out, "\n500101    万州区 "), "%s", out);
+    cr_assert(strstr(out, "\n500243    彭水苗族土家族自治县"), "%s", out);
     cr_assert(strstr(out, "合计 total: met "), "%s", out);
+    cr_assert(strstr(out, "截至 as of 20") && strstr(out, "figures up to date at 20"), "%s", out);
+    cr_assert(strstr(out, "覆盖 coverage 3/38 districts"), "%s", out);
+    cr_assert(strstr(out, "◐ 数据不全 incomplete (missed so far) 3/38 districts"), "%s", out);
+    /* Ranked worst first: 500102 misses most, districts without data last. */
+    const char *worst = strstr(out, "\n500102 "), *best = strstr(out, "\n500101 ");
+    const char *none = strstr(out, "\n500104 ");
+    cr_assert(worst && best && none && worst < best && best < none, "%s", out);
     free(out);
     free(err);
 
@@ -279,37 +291,16 @@ static int s_count(const char *hay, const char *needle)
     return n;
 }
 
-Test(report, html_page_renders_in_headless_chromium)
+/* Runs headless Chromium on a page with one extra flag (--screenshot=F or
+ * --print-to-pdf=F) and checks that F is there. */
+static void s_chromium_run(const char *html, const char *flag, const char *file, const char *size)
 {
-    s_load_fixture();
-    char html[512], png[512], profile[512];
-    pa_testenv_tmp("report.html", html, sizeof html);
-    pa_testenv_tmp("report.png", png, sizeof png);
+    char profile[512], user_dir[600], url[600], cerr[512];
     pa_testenv_tmp("chromium-profile", profile, sizeof profile);
-    unlink(png);
-    char *out, *err;
-    int status = s_report((char *[]){"--period", "2024", "--format", "csv", "--html", html, NULL},
-                          &out, &err);
-    cr_assert_eq(status, 0, "exit %d: %s", status, err);
-    free(out);
-    free(err);
-
-    char *page = pa_testenv_slurp(html);
-    cr_assert_eq(s_count(page, "<rect class=\"cell\""), 38 * 11, "one cell per district x target");
-    cr_assert(strstr(page, "data-area=\"500102\" data-target=\"T1\" data-status=\"missed\""));
-    cr_assert(strstr(page, "data-area=\"500104\" data-target=\"T9\" data-status=\"no_data\""));
-    cr_assert_eq(s_count(page, "class=\"trend\""), 4);
-    const char *ns = "http://www.w3.org/2000/svg";
-    for (char *p = strstr(page, ns); p; p = strstr(p, ns))
-        memset(p, '_', strlen(ns));
-    cr_assert_null(strstr(page, "http"), "the page must load nothing from outside");
-    free(page);
-
     mkdir(profile, 0700);
-    char shot[600], user_dir[600], url[600];
-    snprintf(shot, sizeof shot, "--screenshot=%s", png);
     snprintf(user_dir, sizeof user_dir, "--user-data-dir=%s", profile);
     snprintf(url, sizeof url, "file://%s", html);
+    unlink(file);
     char *argv[] = {(char *)s_chromium(),
                     "--headless",
                     "--no-sandbox",
@@ -319,48 +310,197 @@ Test(report, html_page_renders_in_headless_chromium)
                     "--disable-background-networking",
                     "--disable-component-update",
                     "--disable-sync",
+                    "--no-pdf-header-footer",
                     user_dir,
-                    shot,
-                    "--window-size=1400,1000",
+                    (char *)flag,
+                    (char *)size,
                     url,
                     NULL};
-    char cerr[512];
     pid_t pid =
         pa_testenv_spawn(argv, NULL, NULL, pa_testenv_tmp("chromium.err", cerr, sizeof cerr));
-    status = pa_testenv_wait(pid, 120000);
+    int status = pa_testenv_wait(pid, 120000);
     char *log = pa_testenv_slurp(cerr);
     cr_assert_eq(status, 0, "chromium exit %d: %s", status, log);
     free(log);
-
     struct stat st;
-    cr_assert_eq(stat(png, &st), 0, "no screenshot at %s", png);
-    cr_assert_gt(st.st_size, 10 * 1024, "screenshot of %ld bytes is too small to show the page",
+    cr_assert_eq(stat(file, &st), 0, "chromium wrote no %s", file);
+    cr_assert_gt(st.st_size, 10 * 1024, "%s of %ld bytes is too small to show the page", file,
                  (long)st.st_size);
-    FILE *f = fopen(png, "rb");
+}
+
+/* Pages of a PDF: its /Type /Page objects (not /Pages). */
+static int s_pdf_pages(const char *path)
+{
+    FILE *f = fopen(path, "rb");
     cr_assert(f);
-    unsigned char sig[8] = {0};
-    cr_assert_eq(fread(sig, 1, 8, f), 8);
+    int n = 0;
+    char buf[1 << 16];
+    size_t len, keep = 0;
+    while ((len = fread(buf + keep, 1, sizeof buf - keep - 1, f)) > 0) {
+        len += keep;
+        buf[len] = '\0';
+        for (size_t i = 0; i + 11 < len; i++) {
+            if (memcmp(buf + i, "/Type", 5) != 0)
+                continue;
+            size_t j = i + 5;
+            while (j < len && (buf[j] == ' ' || buf[j] == '/'))
+                j++;
+            if (j + 5 <= len && memcmp(buf + j, "Page", 4) == 0 && buf[j + 4] != 's')
+                n++;
+        }
+        keep = len > 16 ? 16 : len;
+        memmove(buf, buf + len - keep, keep);
+        /* A match straddling the boundary is counted at most once more:
+         * the 16 kept bytes start after any /Type already counted. */
+        if (keep && memmem(buf, keep, "/Type", 5))
+            keep = 0;
+    }
     fclose(f);
-    cr_assert_eq(memcmp(sig, "\x89PNG\r\n\x1a\n", 8), 0, "not a PNG");
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", profile);
-    cr_assert_eq(system(cmd), 0);
+    return n;
+}
+
+/* Where the screenshots stay for people to look at. */
+static const char *s_shot_dir(char *buf, size_t size)
+{
+    const char *dir = getenv("PINGAN_REPORT_SHOTS");
+    snprintf(buf, size, "%s", dir && *dir ? dir : "/tmp/pingan-report-shots");
+    mkdir(buf, 0755);
+    return buf;
+}
+
+static char *s_html(char *const args[], const char *html)
+{
+    char *out, *err;
+    char *argv[16];
+    int n = 0;
+    for (; args[n]; n++)
+        argv[n] = args[n];
+    argv[n++] = "--html";
+    argv[n++] = (char *)html;
+    argv[n++] = "--format";
+    argv[n++] = "csv";
+    argv[n] = NULL;
+    int status = s_report(argv, &out, &err);
+    cr_assert_eq(status, 0, "exit %d: %s", status, err);
+    free(out);
+    free(err);
+    return pa_testenv_slurp(html);
+}
+
+Test(report, html_pages_render_print_and_screenshot_in_chromium)
+{
+    s_load_fixture();
+    /* A running year: judged as of the end of June 2024. */
+    cr_assert_eq(pa_testdb_long(&s_db, "WITH u AS (UPDATE pingan.settings SET as_of = "
+                                       "'2024-06-30' RETURNING 1) SELECT count(*) FROM u"),
+                 1);
+    pa_testdb_long(&s_db, "SELECT count(*) FROM (SELECT pingan.rejudge_all()) AS x");
+    char dir[512], html[600], png[600], pdf[600], flag[700];
+    s_shot_dir(dir, sizeof dir);
+
+    /* The city, 2024 running: freshness, coverage, ytd, last year, projection. */
+    snprintf(html, sizeof html, "%s/city-2024.html", dir);
+    char *page = s_html((char *[]){"--period", "2024", NULL}, html);
+    cr_assert_eq(s_count(page, "<rect class=\"cell\""), 38 * 11, "one cell per district x target");
+    cr_assert(strstr(page, "data-area=\"500102\" data-target=\"T1\" data-status=\"missed\""));
+    cr_assert(strstr(page, "data-area=\"500104\" data-target=\"T9\" data-status=\"no_data\""));
+    cr_assert(strstr(page, "<title>平安重庆目标考核 2024年 截至 2024-06-30"), "%.600s", page);
+    cr_assert(strstr(page, "<b class=\"as-of\">2024-06-30</b>"));
+    cr_assert(strstr(page, "<span class=\"judged-at\">20"));
+    cr_assert(strstr(page, "<span class=\"generated-at\">20"));
+    cr_assert(strstr(page, "<p class=\"coverage\">覆盖 <span class=\"en\">coverage</span>: "
+                           "3/38 districts, 6/1031 towns, 6/6 months</p>"),
+              "%.3000s", page);
+    /* T1 of the city: 18 so far against 18 a year earlier, projected to 36. */
+    cr_assert(strstr(page, "<td class=\"n ytd\">18</td><td class=\"n last-year\">18</td>"
+                           "<td class=\"n projection\">36</td>"),
+              "%.5000s", page);
+    cr_assert(strstr(page, "At the pace to 2024-06-30 the period ends near 36 against a limit "
+                           "of 34.2: at risk of missing."),
+              "%.5000s", page);
+    cr_assert(strstr(page, "上报数据 <span class=\"en\">from reports</span>"));
+    cr_assert(strstr(page, "data-area=\"500102\" data-rank=\"1\""), "500102 misses most");
+    cr_assert(strstr(page, "data-area=\"500101\" data-rank=\"2\""));
+    cr_assert(strstr(page, "data-area=\"500104\" data-rank=\"4\""), "no data after the data");
+    cr_assert(strstr(page, "5/1031 towns"), "T7 of the city as towns meeting the rule");
+    cr_assert_eq(s_count(page, "class=\"trend\""), 4);
+    const char *ns = "http://www.w3.org/2000/svg";
+    for (char *p = strstr(page, ns); p; p = strstr(p, ns))
+        memset(p, '_', strlen(ns));
+    cr_assert_null(strstr(page, "http"), "the page must load nothing from outside");
+    free(page);
+    snprintf(png, sizeof png, "%s/city-2024.png", dir);
+    snprintf(flag, sizeof flag, "--screenshot=%s", png);
+    s_chromium_run(html, flag, png, "--window-size=1300,2400");
+
+    /* The city month prints on at most two A4 pages. */
+    snprintf(html, sizeof html, "%s/city-2024-03.html", dir);
+    page = s_html((char *[]){"--period", "2024-03", NULL}, html);
+    free(page);
+    snprintf(pdf, sizeof pdf, "%s/city-2024-03.pdf", dir);
+    snprintf(flag, sizeof flag, "--print-to-pdf=%s", pdf);
+    s_chromium_run(html, flag, pdf, "--window-size=1300,1000");
+    int pages = s_pdf_pages(pdf);
+    cr_assert(pages >= 1 && pages <= 2, "the city month prints on %d pages", pages);
+
+    /* A district page: its own targets, trends and cells. */
+    snprintf(html, sizeof html, "%s/district-500102.html", dir);
+    page = s_html((char *[]){"--period", "2024", "--district", "500102", NULL}, html);
+    cr_assert(strstr(page, "涪陵区 (500102)"), "%.600s", page);
+    cr_assert(strstr(page, "区县目标"));
+    cr_assert_eq(s_count(page, "<rect class=\"cell\""), 11);
+    cr_assert(strstr(page, "本区县趋势"));
+    cr_assert(strstr(page, "28/28 towns, 6/6 months"), "the district's coverage");
+    free(page);
+    snprintf(png, sizeof png, "%s/district-500102.png", dir);
+    snprintf(flag, sizeof flag, "--screenshot=%s", png);
+    s_chromium_run(html, flag, png, "--window-size=1300,1600");
+}
+
+Test(report, html_page_is_written_when_stdout_is_closed)
+{
+    s_load_fixture();
+    char html[512], bin[512], err_path[512];
+    pa_testenv_tmp("closed.html", html, sizeof html);
     unlink(html);
-    unlink(png);
+    char *argv[] = {
+        pa_testenv_bin("pingan-report", bin, sizeof bin), "--period", "2024", "--html", html, NULL};
+    /* /dev/full fails every write, as a pipe whose reader (head) is gone. */
+    pid_t pid = pa_testenv_spawn(argv, s_db.dbname, "/dev/full",
+                                 pa_testenv_tmp("closed.err", err_path, sizeof err_path));
+    int status = pa_testenv_wait(pid, 60000);
+    char *err = pa_testenv_slurp(err_path);
+    cr_assert_eq(status, 1, "stdout failed: exit %d: %s", status, err);
+    free(err);
+    char *page = pa_testenv_slurp(html);
+    cr_assert(strstr(page, "</html>\n"), "the whole page was written first");
+    free(page);
+    unlink(html);
 }
 
 /* ---- exit codes -------------------------------------------------------- */
 
 Test(report, usage_errors_exit_two_and_database_errors_one)
 {
+    s_load_fixture();
     struct {
-        char *args[8];
+        char *args[10];
         int want;
         const char *say;
     } cases[] = {
         {{NULL}, 2, "--period is required"},
         {{"--period", "2024-13", NULL}, 2, "--period"},
-        {{"--period", "2024", "--format", "xml", NULL}, 2, "is not table, csv or json"},
+        {{"--period", "2024", "--format", "xml", NULL}, 2, "is not table, csv, json or html"},
+        {{"--period", "2024-W09", NULL}, 2, "judges months, quarters and years, not weeks"},
+        {{"--period", "2024-03-05", NULL}, 2, "2024-Q1 (quarter)"},
+        {{"--period", "9999", NULL}, 2, "not a year the scorecard judges"},
+        {{"--period", "2031", NULL}, 2, "nothing is judged for period 2031"},
+        {{"--period", "2024", "--district", "万州区", NULL},
+         2,
+         "did you mean 500101 (万州区 Wanzhou)"},
+        {{"--period", "2024", "--district", "Wanzhou", NULL}, 2, "did you mean 500101"},
+        {{"--period", "2024", "--lang", "fr", NULL}, 2, "is not zh, en or both"},
+        {{"--period", "2024", "--district", "500000", "--format", "csv", NULL}, 0, ""},
         {{"--period", "2024", "--district", "12345", NULL}, 2, "is not a district code"},
         {{"--period", "2024", "--district", "500199", NULL}, 2, "unknown district 500199"},
         {{"--period", "2024", "--bogus", NULL}, 2, "bogus"},
