@@ -93,6 +93,7 @@ BEGIN
                 AND EXISTS (SELECT 1 FROM pingan.baseline AS b
                             WHERE b.indicator_code = subj.indicator_code AND b.level = subj.level
                               AND b.area_code = subj.area_code
+                              AND b.period_type IN ('month', 'quarter', 'year')
                               AND b.period_start >= (subj.period_start - interval '1 year')::date
                               AND b.period_start < (subj.period_end - interval '1 year')::date)) AS ref_baseline,
                ((extract(year FROM age(subj.span_end, subj.period_start)) * 12
