@@ -11,33 +11,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pa_pg.h"
 #include "pa_scorecard_sql.h"
 
+/* Through pa_pg's one mapping from a result to pa_err_t (this reader keeps a
+ * plain libpq connection of its own: no timeouts wanted for an analyst's
+ * read, and its read-only snapshot), plus a hint for an old schema. */
 static int s_pg_fail(PGconn *conn, PGresult *res, const char *what, pa_err_t *err)
 {
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    int code = pa_err_class_sqlstate(state, NULL, NULL);
-    if (PQstatus(conn) != CONNECTION_OK)
-        code = PA_ERETRY;
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (!msg || !*msg)
-        msg = PQerrorMessage(conn);
-    char clean[PA_ERR_MSG_SIZE];
-    snprintf(clean, sizeof clean, "%s", msg ? msg : "");
-    /* One line: libpq's connection messages span several. */
-    for (char *p = clean; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
-    size_t len = strlen(clean);
-    while (len && clean[len - 1] == ' ')
-        clean[--len] = '\0';
-    const char *hint = "";
-    if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0))
-        hint = " (is the schema up to date? run pingan-worker --init-db)";
-    pa_err_set(err, code, "%s: sqlstate=%s %s%s", what, state ? state : "none", clean, hint);
-    if (err)
-        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
-    return code;
+    pa_pg_diag_t d = {0};
+    d.connection_bad = PQstatus(conn) != CONNECTION_OK;
+    if (res && PQresultStatus(res) == PGRES_FATAL_ERROR) {
+        d.sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        d.primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        d.detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+        d.hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    }
+    if (!d.primary || !*d.primary)
+        d.primary = PQerrorMessage(conn);
+    char full[PA_ERR_MSG_SIZE];
+    const bool old_schema =
+        d.sqlstate && (strcmp(d.sqlstate, "42P01") == 0 || strcmp(d.sqlstate, "42703") == 0);
+    snprintf(full, sizeof full, "%s%s", what,
+             old_schema ? " (is the schema up to date? run pingan-worker --init-db)" : "");
+    return pa_pg_err_from_diag(err, &d, full, NULL);
 }
 
 /* Runs sql; *res holds the result (caller clears) when PA_OK. */
