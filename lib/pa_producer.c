@@ -557,7 +557,8 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
         rc = err ? err->code : PA_EIO;
         goto cleanup;
     }
-    rc = pa_input_read_file(is_stdin ? stdin : f, format, path, s_parse_cb, &ps, err);
+    const pa_input_opts_t opts = {.ignore_columns = self->cfg->ignore_columns};
+    rc = pa_input_read_file_opts(is_stdin ? stdin : f, format, path, &opts, s_parse_cb, &ps, err);
     if (rc == PA_OK)
         rc = s_spool_batch(&ps, err);
     if (rc != PA_OK)

@@ -16,17 +16,18 @@
 #include "pa_window.h"
 
 typedef struct {
-    const char *connect; /* comma-separated worker endpoints (round robin) */
-    const char *sender;  /* names this producer in the audit trail; "" = host:pid */
-    const char *format;  /* "", "csv" or "json"; "" = from the file name */
-    int batch_reports;   /* reports per submission */
-    int window;          /* submissions in flight before waiting for receipts */
-    int timeout_ms;      /* resend a submission with no receipt after this long */
-    int retries;         /* resends before giving a submission up */
-    int deadline_s;      /* bound of the whole run in seconds; 0 = none */
-    bool dry_run;        /* check files, send nothing */
-    bool quiet;          /* no line per report, only the summary (the program's business) */
-    const char *errors;  /* CSV file to write rejections to; "" = none (the program's) */
+    const char *connect;        /* comma-separated worker endpoints (round robin) */
+    const char *sender;         /* names this producer in the audit trail; "" = host:pid */
+    const char *format;         /* "", "csv" or "json"; "" = from the file name */
+    int batch_reports;          /* reports per submission */
+    int window;                 /* submissions in flight before waiting for receipts */
+    int timeout_ms;             /* resend a submission with no receipt after this long */
+    int retries;                /* resends before giving a submission up */
+    int deadline_s;             /* bound of the whole run in seconds; 0 = none */
+    bool dry_run;               /* check files, send nothing */
+    bool quiet;                 /* no line per report, only the summary (the program's business) */
+    const char *errors;         /* CSV file to write rejections to; "" = none (the program's) */
+    const char *ignore_columns; /* CSV columns the reader skips, comma-separated; "" = none */
     const char *log_level;
 } pa_producer_config_t;
 

@@ -239,6 +239,25 @@ Test(pipeline, standard_input_and_dry_run)
     free(text);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0);
 
+    /* An extra column is refused, naming the valid ones, unless it is ignored. */
+    char extra[512];
+    FILE *xf = fopen(pa_testenv_tmp("remarks.csv", extra, sizeof extra), "w");
+    cr_assert(xf);
+    fputs("district,period,town,indicator,count,numerator,denominator,remarks\n"
+          "500101,2024-03,500101001,ws_deaths,0,,,checked by phone\n",
+          xf);
+    fclose(xf);
+    char *strict[] = {bin, "--connect", ep, "--dry-run", extra, NULL};
+    p = pa_testenv_spawn(strict, NULL, out, err);
+    cr_assert_eq(pa_testenv_wait(p, 60000), 2);
+    text = pa_testenv_slurp(err);
+    cr_assert(strstr(text, "remarks: unknown column (the columns are district,"), "%s", text);
+    free(text);
+    char *lenient[] = {bin,       "--connect", ep,  "--dry-run", "--ignore-columns",
+                       "remarks", extra,       NULL};
+    p = pa_testenv_spawn(lenient, NULL, out, err);
+    cr_assert_eq(pa_testenv_wait(p, 60000), 0);
+
     /* "-" reads standard input (the format must then be named). */
     char *from_stdin[] = {bin, "--connect", ep, "--format", "csv", "-", NULL};
     p = pa_testenv_spawn_stdin(from_stdin, NULL, csv, out, err);
