@@ -9,33 +9,21 @@
 --   pingan.judgement  every target's status at every area and judged period,
 --                     with its coverage and like-for-like reference.
 -- Both are brought up to date for the keys a batch touched (sql/functions/
--- refresh.sql), so reading a scorecard is an indexed lookup.
+-- 50_refresh.sql), so reading a scorecard is an indexed lookup.
 --
 -- From here on functions and views are not written by migrations: each has
 -- one current definition in sql/functions/ or sql/views/, re-applied by
 -- `pingan-worker --init-db` when a file's content changes (its md5 is kept in
--- pingan.schema_definitions). This file drops everything 004-010 defined so
--- that no older definition survives. Tables only below.
+-- pingan.schema_definitions); that step also drops everything 004-010
+-- defined, so that no older definition survives. Tables only below.
 
 SET LOCAL client_min_messages = warning; -- the drops below are not news
 
-DO $$
-DECLARE
-    v_obj text;
-BEGIN
-    -- names first: a CASCADE may drop views still to come in the loop
-    FOREACH v_obj IN ARRAY ARRAY(SELECT c.oid::regclass::text FROM pg_class AS c
-                                 WHERE c.relnamespace = 'pingan'::regnamespace AND c.relkind = 'v') LOOP
-        EXECUTE format('DROP VIEW IF EXISTS %s CASCADE', v_obj);
-    END LOOP;
-    FOREACH v_obj IN ARRAY ARRAY(SELECT p.oid::regprocedure::text FROM pg_proc AS p
-                                 WHERE p.pronamespace = 'pingan'::regnamespace) LOOP
-        EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', v_obj);
-    END LOOP;
-END
-$$;
-
-DROP TABLE pingan.aggregate;
+-- The views built on it go with it. What else 004-010 defined is dropped
+-- by --init-db right after the migrations: schema_definitions starts empty,
+-- so every function and view is dropped and re-created from the files
+-- (pa_migrate.c), in one place rather than here and there.
+DROP TABLE pingan.aggregate CASCADE;
 
 CREATE TABLE pingan.schema_definitions (
     name       text        PRIMARY KEY,
