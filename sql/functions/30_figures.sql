@@ -43,7 +43,8 @@ BEGIN
     -- standing: current (highest revision) and first.
     rep AS (
         SELECT x.* FROM (
-            SELECT r.id, k.d, k.s, r.period_type = p_type AS direct, r.period_start,
+            SELECT r.id, k.d, k.s, r.period_type = p_type AS direct,
+                   (r.period_start - DATE '2000-01-01')::numeric AS day_no,
                    r.period_end - r.period_start AS days,
                    pingan.types_mask(ARRAY[r.period_type]) AS mask,
                    r.revision = max(r.revision) OVER w AS is_cur,
@@ -54,42 +55,56 @@ BEGIN
              AND (r.period_type = p_type OR (p_type = 'month' AND r.period_type = 'day'))
             WINDOW w AS (PARTITION BY r.district_code, r.period_type, r.period_start)) AS x
         WHERE x.is_cur OR x.is_first),
-    vals AS MATERIALIZED (
-        SELECT rep.*, v.indicator_code, v.town_code, v.count, v.numerator::numeric AS num,
-               v.denominator::numeric AS den
-        FROM rep JOIN pingan.value AS v ON v.report_pk = rep.id),
+    -- One pass over the values, two groupings: each town over the reports of
+    -- one standing (its partial figure), and each report (its district figure:
+    -- the district-level value when it has one, else the sum of its towns).
+    -- Stocks keep their latest piece as [day, count, numerator, denominator].
+    agg AS (
+        SELECT rep.d, rep.s, rep.direct, rep.is_cur, rep.is_first, v.town_code, rep.id,
+               v.indicator_code, GROUPING(rep.id) = 1 AS by_town,
+               sum(v.count) AS c, sum(v.numerator::numeric) AS n, sum(v.denominator::numeric) AS dn,
+               sum(v.count) FILTER (WHERE v.town_code IS NULL) AS wc,
+               sum(v.numerator::numeric) FILTER (WHERE v.town_code IS NULL) AS wn,
+               sum(v.denominator::numeric) FILTER (WHERE v.town_code IS NULL) AS wdn,
+               max(ARRAY[rep.day_no, v.count, v.numerator::numeric, v.denominator::numeric])
+                   FILTER (WHERE i.aggregation = 'stock') AS latest,
+               sum(rep.days)::int AS days, count(*)::int AS pieces, bit_or(rep.mask) AS mask,
+               count(v.town_code)::int AS towns, bool_or(v.town_code IS NULL) AS whole
+        FROM rep
+        JOIN pingan.value AS v ON v.report_pk = rep.id
+        JOIN pingan.indicator AS i ON i.code = v.indicator_code
+        GROUP BY GROUPING SETS ((rep.d, rep.s, rep.direct, rep.is_cur, rep.is_first, v.indicator_code, v.town_code),
+                                (rep.id, v.indicator_code))),
     piece AS (
-        -- town values of reports
-        SELECT x.d, x.s, x.direct, x.is_cur, x.is_first, x.period_start AS piece_start,
-               'town'::text AS level, x.town_code AS area_code, x.indicator_code,
-               x.count AS c_count, x.num AS c_num, x.den AS c_den,
-               x.count AS f_count, x.num AS f_num, x.den AS f_den,
-               x.days, 1 AS towns, false AS whole, 1 AS reports,
-               (x.is_cur AND NOT x.is_first)::int AS revised, x.mask
-        FROM vals AS x
-        WHERE x.town_code IS NOT NULL
+        -- towns
+        SELECT a.d, a.s, a.direct, a.is_cur, a.is_first, 'town'::text AS level, a.town_code AS area_code,
+               a.indicator_code, a.c AS c_count, a.n AS c_num, a.dn AS c_den,
+               a.c AS f_count, a.n AS f_num, a.dn AS f_den, a.latest AS c_latest, a.latest AS f_latest,
+               a.days, 1 AS towns, false AS whole, a.pieces AS reports,
+               CASE WHEN a.is_cur AND NOT a.is_first THEN a.pieces ELSE 0 END AS revised, a.mask
+        FROM agg AS a
+        WHERE a.by_town AND a.town_code IS NOT NULL
         UNION ALL
-        -- the district figure of each report and indicator
-        SELECT y.d, y.s, y.direct, y.is_cur, y.is_first, y.period_start, 'district', y.d, y.indicator_code,
-               y.c, y.n, y.dn, y.c, y.n, y.dn, y.days, y.towns, y.whole, 1,
-               (y.is_cur AND NOT y.is_first)::int, y.mask
-        FROM (SELECT x.d, x.s, x.direct, x.is_cur, x.is_first, x.period_start, x.days, x.mask,
-                     x.indicator_code,
-                     CASE WHEN bool_or(x.town_code IS NULL) THEN sum(x.count) FILTER (WHERE x.town_code IS NULL)
-                          ELSE sum(x.count) END::bigint AS c,
-                     CASE WHEN bool_or(x.town_code IS NULL) THEN sum(x.num) FILTER (WHERE x.town_code IS NULL)
-                          ELSE sum(x.num) END AS n,
-                     CASE WHEN bool_or(x.town_code IS NULL) THEN sum(x.den) FILTER (WHERE x.town_code IS NULL)
-                          ELSE sum(x.den) END AS dn,
-                     count(x.town_code)::int AS towns, bool_or(x.town_code IS NULL) AS whole
-              FROM vals AS x
-              GROUP BY x.id, x.d, x.s, x.direct, x.is_cur, x.is_first, x.period_start, x.days, x.mask,
-                       x.indicator_code) AS y
+        -- the district figure of each report
+        SELECT y.d, y.s, y.direct, y.is_cur, y.is_first, 'district', y.d, y.indicator_code,
+               y.c, y.n, y.dn, y.c, y.n, y.dn,
+               ARRAY[y.day_no, y.c, y.n, y.dn], ARRAY[y.day_no, y.c, y.n, y.dn],
+               y.days, y.towns, y.whole, 1, (y.is_cur AND NOT y.is_first)::int, y.mask
+        FROM (SELECT rep.d, rep.s, rep.direct, rep.is_cur, rep.is_first, rep.day_no, rep.days, rep.mask,
+                     a.indicator_code, a.towns, a.whole,
+                     (CASE WHEN a.whole THEN a.wc ELSE a.c END)::bigint AS c,
+                     CASE WHEN a.whole THEN a.wn ELSE a.n END AS n,
+                     CASE WHEN a.whole THEN a.wdn ELSE a.dn END AS dn
+              FROM agg AS a JOIN rep ON rep.id = a.id
+              WHERE NOT a.by_town) AS y
         UNION ALL
         -- quarters and years: the stored figures of the child periods
-        SELECT k.d, k.s, false, c.has_current, c.has_first, c.period_start, c.level, c.area_code,
+        SELECT k.d, k.s, false, c.has_current, c.has_first, c.level, c.area_code,
                c.indicator_code, c.count_sum, c.numerator_sum, c.denominator_sum,
                c.first_count_sum, c.first_numerator_sum, c.first_denominator_sum,
+               ARRAY[(c.period_start - DATE '2000-01-01')::numeric, c.count_sum, c.numerator_sum, c.denominator_sum],
+               ARRAY[(c.period_start - DATE '2000-01-01')::numeric, c.first_count_sum, c.first_numerator_sum,
+                     c.first_denominator_sum],
                c.covered_days, c.towns, c.towns >= k.towns_all, c.reports, c.revised,
                pingan.types_mask(c.source_types)
         FROM k
@@ -99,15 +114,14 @@ BEGIN
         WHERE p_type <> 'month'),
     -- indicators a direct report holds: they are taken from it alone
     direct_ind AS (
-        SELECT rep.d, rep.s, v.indicator_code, bool_or(rep.is_cur) AS cur, bool_or(rep.is_first) AS fst
-        FROM rep JOIN pingan.value AS v ON v.report_pk = rep.id
-        WHERE rep.direct
-        GROUP BY rep.d, rep.s, v.indicator_code),
+        SELECT p.d, p.s, p.indicator_code, bool_or(p.is_cur) AS cur, bool_or(p.is_first) AS fst
+        FROM piece AS p
+        WHERE p.direct AND p.level = 'district'
+        GROUP BY p.d, p.s, p.indicator_code),
     used AS (
         SELECT p.*, i.aggregation,
                p.is_cur AND (p.direct OR NOT coalesce(di.cur, false)) AS use_c,
-               p.is_first AND (p.direct OR NOT coalesce(di.fst, false)) AS use_f,
-               (p.piece_start - DATE '2000-01-01')::numeric AS day_no
+               p.is_first AND (p.direct OR NOT coalesce(di.fst, false)) AS use_f
         FROM piece AS p
         JOIN pingan.indicator AS i ON i.code = p.indicator_code
         LEFT JOIN direct_ind AS di ON di.d = p.d AND di.s = p.s AND di.indicator_code = p.indicator_code),
@@ -115,17 +129,17 @@ BEGIN
         -- flows sum; a stock takes the latest piece: the max of [day, figure...]
         SELECT u.d, u.s, u.level, u.area_code, u.indicator_code,
                CASE WHEN u.aggregation = 'flow' THEN sum(u.c_count) FILTER (WHERE u.use_c)
-                    ELSE (max(ARRAY[u.day_no, u.c_count]) FILTER (WHERE u.use_c AND u.aggregation = 'stock'))[2] END::bigint AS c_count,
+                    ELSE (max(u.c_latest) FILTER (WHERE u.use_c))[2] END::bigint AS c_count,
                CASE WHEN u.aggregation = 'flow' THEN sum(u.c_num) FILTER (WHERE u.use_c)
-                    ELSE (max(ARRAY[u.day_no, u.c_num, u.c_den]) FILTER (WHERE u.use_c AND u.aggregation = 'stock'))[2] END AS c_num,
+                    ELSE (max(u.c_latest) FILTER (WHERE u.use_c))[3] END AS c_num,
                CASE WHEN u.aggregation = 'flow' THEN sum(u.c_den) FILTER (WHERE u.use_c)
-                    ELSE (max(ARRAY[u.day_no, u.c_num, u.c_den]) FILTER (WHERE u.use_c AND u.aggregation = 'stock'))[3] END AS c_den,
+                    ELSE (max(u.c_latest) FILTER (WHERE u.use_c))[4] END AS c_den,
                CASE WHEN u.aggregation = 'flow' THEN sum(u.f_count) FILTER (WHERE u.use_f)
-                    ELSE (max(ARRAY[u.day_no, u.f_count]) FILTER (WHERE u.use_f AND u.aggregation = 'stock'))[2] END::bigint AS f_count,
+                    ELSE (max(u.f_latest) FILTER (WHERE u.use_f))[2] END::bigint AS f_count,
                CASE WHEN u.aggregation = 'flow' THEN sum(u.f_num) FILTER (WHERE u.use_f)
-                    ELSE (max(ARRAY[u.day_no, u.f_num, u.f_den]) FILTER (WHERE u.use_f AND u.aggregation = 'stock'))[2] END AS f_num,
+                    ELSE (max(u.f_latest) FILTER (WHERE u.use_f))[3] END AS f_num,
                CASE WHEN u.aggregation = 'flow' THEN sum(u.f_den) FILTER (WHERE u.use_f)
-                    ELSE (max(ARRAY[u.day_no, u.f_num, u.f_den]) FILTER (WHERE u.use_f AND u.aggregation = 'stock'))[3] END AS f_den,
+                    ELSE (max(u.f_latest) FILTER (WHERE u.use_f))[4] END AS f_den,
                bool_or(u.use_c) AS has_current, bool_or(u.use_f) AS has_first,
                coalesce(sum(u.days) FILTER (WHERE u.use_c), 0)::int AS covered_days,
                max(u.towns) FILTER (WHERE u.use_c) AS towns,
