@@ -64,12 +64,12 @@ for i in $(seq "$workers"); do
 done
 worker_pid="${worker_pids[*]}"
 sleep 0.5
-current_sql_expr="NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue) AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 5005 AND objid = 0 AND granted)"
+current_sql_expr="NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue) AND NOT EXISTS (SELECT 1 FROM pingan.judge_queue) AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 5005 AND objid = 0 AND granted)"
 current_sql="SELECT $current_sql_expr"
 pipe_s=""
 for run in $(seq "$runs"); do
   # Each run starts from empty tables: otherwise every report is a duplicate.
-  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
+  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
   t0=$(now)
   /usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv" 2>"$work/producer.log"
   t1=$(now)

@@ -3,13 +3,21 @@
 -- A batch only queues the (district, period) keys of the reports it stored
 -- (aggregate_reports, in the batch transaction). An aggregation step
 -- (aggregate_pending, in a transaction of its own, run by each worker's
--- aggregation thread right after a commit) takes the aggregation lock,
--- dequeues, and brings up to date exactly what those keys feed: the months,
--- quarters and years of their districts, the city for those periods, and the
--- judgements of those periods and of the year after them (whose reference
--- they are). Steps of several workers take turns on the lock, and each
--- recomputes from committed reports, so no update is lost and the result does
--- not depend on arrival order: rebuild_aggregates() gives identical rows.
+-- aggregation thread right after a commit) takes the aggregation lock and
+-- does one of two things:
+--   a figure step dequeues figure keys and brings up to date exactly what
+--     they feed: the months, quarters and years of their districts and the
+--     city for those periods; it queues the judgements of those periods and
+--     of the year after them (whose reference they are) in judge_queue;
+--   a judgement step dequeues judge_queue and re-judges those periods for
+--     their districts, their towns and the city.
+-- Judgements go first once no figure key is queued or the oldest queued
+-- judgement is older than the bound given to aggregate_pending: a single
+-- report is judged in the step after its figures, a backfill every few
+-- seconds instead of after every figure step. Steps of several workers take
+-- turns on the lock, and each recomputes from committed reports, so no update
+-- is lost and the result does not depend on arrival order:
+-- rebuild_aggregates() gives identical rows.
 --
 -- No lost keys: a batch queues with INSERT ... ON CONFLICT DO UPDATE, which
 -- row-locks an existing key until the batch commits, so a step that deletes
@@ -53,8 +61,8 @@ BEGIN
 END
 $$;
 
--- Brings everything the keys (district, period type, period start) feed up
--- to date. The caller holds the aggregation lock.
+-- Brings the figures the keys (district, period type, period start) feed up
+-- to date and queues their judgements. The caller holds the aggregation lock.
 CREATE OR REPLACE FUNCTION pingan.refresh_keys(p_district text[], p_type text[], p_start date[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
@@ -63,8 +71,6 @@ DECLARE
     v_qd text[]; v_qs date[];
     v_yd text[]; v_ys date[];
     v_pt text[]; v_ps date[];
-    v_jt text[]; v_js date[];
-    v_missing text[];
 BEGIN
     -- days, weeks and months feed the months they touch (a week can touch two)
     SELECT array_agg(m.d), array_agg(m.s) INTO v_md, v_ms
@@ -96,30 +102,73 @@ BEGIN
     PERFORM pingan.refresh_city(v_pt, v_ps);
 
     -- the periods themselves and the year after them, whose reference they are
-    SELECT array_agg(j.t), array_agg(j.s) INTO v_jt, v_js
-    FROM (SELECT DISTINCT u.t, u.s FROM unnest(v_pt, v_ps) AS u(t, s)
-          UNION SELECT u.t, (u.s + interval '1 year')::date FROM unnest(v_pt, v_ps) AS u(t, s)) AS j;
-    PERFORM pingan.judge_districts(ARRAY(SELECT DISTINCT d FROM unnest(p_district) AS d), v_jt, v_js);
+    INSERT INTO pingan.judge_queue AS q (district_code, period_type, period_start)
+    SELECT DISTINCT u.d, u.t, u.s
+    FROM (SELECT d, 'month', s FROM unnest(v_md, v_ms) AS m(d, s)
+          UNION ALL SELECT d, 'quarter', s FROM unnest(v_qd, v_qs) AS m(d, s)
+          UNION ALL SELECT d, 'year', s FROM unnest(v_yd, v_ys) AS m(d, s)) AS x(d, t, s)
+    CROSS JOIN LATERAL (VALUES (x.d, x.t, x.s), (x.d, x.t, (x.s + interval '1 year')::date)) AS u(d, t, s)
+    ORDER BY 1, 2, 3
+    ON CONFLICT (district_code, period_type, period_start) DO NOTHING;
+END
+$$;
+
+-- Re-judges the given periods for the given districts, their towns and the
+-- city. The caller holds the aggregation lock.
+CREATE OR REPLACE FUNCTION pingan.judge_periods(p_district text[], p_type text[], p_start date[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_missing text[];
+BEGIN
+    PERFORM pingan.judge_districts(p_district, p_type, p_start);
     -- a period judged for the first time gets a row for every district
     v_missing := ARRAY(
         SELECT DISTINCT d.code
         FROM pingan.district AS d
-        CROSS JOIN pingan.judged_periods(v_jt, v_js) AS e
+        CROSS JOIN pingan.judged_periods(p_type, p_start) AS e
         WHERE NOT EXISTS (SELECT 1 FROM pingan.judgement AS j
                           WHERE j.target_id = e.target_id AND j.period_type = e.period_type
                             AND j.period_start = e.period_start AND j.level = 'district'
                             AND j.area_code = d.code));
     IF cardinality(v_missing) > 0 THEN
-        PERFORM pingan.judge_districts(v_missing, v_jt, v_js);
+        PERFORM pingan.judge_districts(v_missing, p_type, p_start);
     END IF;
     -- and one no longer judged (its figures were corrected away) loses its rows
     DELETE FROM pingan.judgement AS j
-    USING (SELECT DISTINCT u.t, u.s FROM unnest(v_jt, v_js) AS u(t, s)) AS p
+    USING (SELECT DISTINCT u.t, u.s FROM unnest(p_type, p_start) AS u(t, s)) AS p
     WHERE j.period_type = p.t AND j.period_start = p.s
-      AND NOT EXISTS (SELECT 1 FROM pingan.judged_periods(v_jt, v_js) AS e
+      AND NOT EXISTS (SELECT 1 FROM pingan.judged_periods(p_type, p_start) AS e
                       WHERE e.target_id = j.target_id AND e.period_type = j.period_type
                         AND e.period_start = j.period_start);
-    PERFORM pingan.judge_city(v_jt, v_js);
+    PERFORM pingan.judge_city(p_type, p_start);
+END
+$$;
+
+-- One judgement step: drains judge_queue. The districts and the periods are
+-- judged as a cross product (in a backfill they are the same for every
+-- district; elsewhere judging a few more pairs is cheaper than one pass per
+-- district). Returns the number of keys done. The caller holds the lock.
+CREATE OR REPLACE FUNCTION pingan.judge_pending() RETURNS int
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_n int;
+    v_d text[];
+    v_t text[];
+    v_s date[];
+BEGIN
+    WITH done AS (DELETE FROM pingan.judge_queue AS q RETURNING q.*)
+    SELECT count(*), array_agg(done.district_code), array_agg(done.period_type), array_agg(done.period_start)
+    INTO v_n, v_d, v_t, v_s
+    FROM done;
+    IF v_n = 0 THEN
+        RETURN 0;
+    END IF;
+    SELECT array_agg(p.t), array_agg(p.s) INTO v_t, v_s
+    FROM (SELECT DISTINCT u.t, u.s FROM unnest(v_t, v_s) AS u(t, s)) AS p;
+    v_d := ARRAY(SELECT DISTINCT d FROM unnest(v_d) AS d);
+    PERFORM pingan.judge_periods(v_d, v_t, v_s);
+    RETURN v_n;
 END
 $$;
 
@@ -133,6 +182,7 @@ DECLARE
 BEGIN
     PERFORM pingan.lock_aggregation();
     DELETE FROM pingan.judgement;
+    DELETE FROM pingan.judge_queue; -- every period is judged here
     SELECT array_agg(p.period_type), array_agg(p.period_start) INTO v_t, v_s
     FROM (SELECT DISTINCT f.period_type, f.period_start FROM pingan.figure AS f WHERE f.level = 'city') AS p;
     IF v_t IS NOT NULL THEN
@@ -143,17 +193,23 @@ BEGIN
 END
 $$;
 
--- One aggregation step: the queued keys of up to p_max_districts districts
--- (oldest first). Returns the number of keys done, 0 when nothing was queued.
-CREATE OR REPLACE FUNCTION pingan.aggregate_pending(p_max_districts int)
+-- One aggregation step: a judgement step when judgements are queued and
+-- either no figure key is or the oldest queued judgement is older than
+-- p_judge_after; else a figure step over the queued keys of up to
+-- p_max_districts districts (oldest first). Returns the number of keys done,
+-- 0 when nothing was queued.
+CREATE OR REPLACE FUNCTION pingan.aggregate_pending(p_max_districts int,
+                                                    p_judge_after interval DEFAULT '5 seconds')
 RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_d text[];
     v_t text[];
     v_s date[];
+    v_judge_since timestamptz;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue)
+       AND NOT EXISTS (SELECT 1 FROM pingan.judge_queue)
        AND (SELECT s.judged_as_of FROM pingan.settings AS s) IS NOT DISTINCT FROM pingan.as_of() THEN
         RETURN 0; -- nothing to do: do not queue behind another step for the lock
     END IF;
@@ -161,6 +217,11 @@ BEGIN
     -- Statements from here on see every report committed before the lock.
     IF (SELECT s.judged_as_of FROM pingan.settings AS s) IS DISTINCT FROM pingan.as_of() THEN
         PERFORM pingan.rejudge_all(); -- a new day: running periods moved on
+    END IF;
+    v_judge_since := (SELECT min(q.queued_at) FROM pingan.judge_queue AS q);
+    IF v_judge_since IS NOT NULL
+       AND (v_judge_since < clock_timestamp() - p_judge_after OR NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue)) THEN
+        RETURN pingan.judge_pending();
     END IF;
     WITH pick AS (
         SELECT q.district_code FROM pingan.aggregate_queue AS q
@@ -173,16 +234,17 @@ BEGIN
     INTO v_d, v_t, v_s
     FROM done;
     IF v_d IS NULL THEN
-        RETURN 0; -- another step drained them first
+        RETURN pingan.judge_pending(); -- another step drained the figure keys first
     END IF;
     PERFORM pingan.refresh_keys(v_d, v_t, v_s);
     RETURN cardinality(v_d);
 END
 $$;
 
-COMMENT ON FUNCTION pingan.aggregate_pending(int) IS
-    'One aggregation step: brings figures and judgements up to date for the queued keys of up to N districts '
-    'and dequeues them; returns the number of keys done. Run it in a transaction of its own.';
+COMMENT ON FUNCTION pingan.aggregate_pending(int, interval) IS
+    'One aggregation step: brings figures up to date for the queued keys of up to N districts, or judgements '
+    'for the queued periods (first when no figure key is queued or the oldest queued judgement is older than '
+    'the interval), and dequeues them; returns the number of keys done. Run it in a transaction of its own.';
 
 -- Recomputes every figure and judgement from the stored reports. Returns the
 -- number of figure rows.
@@ -196,6 +258,7 @@ DECLARE
 BEGIN
     PERFORM pingan.lock_aggregation();
     DELETE FROM pingan.aggregate_queue;
+    DELETE FROM pingan.judge_queue;
     DELETE FROM pingan.figure;
     DELETE FROM pingan.judgement;
     SELECT array_agg(k.district_code), array_agg(k.period_type), array_agg(k.period_start)
@@ -203,6 +266,7 @@ BEGIN
     FROM (SELECT DISTINCT r.district_code, r.period_type, r.period_start FROM pingan.report AS r) AS k;
     IF v_d IS NOT NULL THEN
         PERFORM pingan.refresh_keys(v_d, v_t, v_s);
+        PERFORM pingan.judge_pending();
     END IF;
     UPDATE pingan.settings SET judged_as_of = pingan.as_of();
     SELECT count(*) INTO v_n FROM pingan.figure;

@@ -1,16 +1,26 @@
 -- 50_freshness.sql - whether figures and judgements are current: what is
--- queued for the aggregation step, and when judgements last changed.
+-- queued for the aggregation steps, and when judgements last changed.
 
+-- queued_keys counts both queues, so that 0 means figures and judgements are
+-- both current; the two parts are given too.
 CREATE VIEW pingan.v_aggregate_lag AS
-SELECT count(*) AS queued_keys,
-       count(DISTINCT q.district_code) AS queued_districts,
-       min(q.queued_at) AS oldest_queued_at,
-       now() - min(q.queued_at) AS lag,
-       now() - min(q.queued_at) AS oldest_age,
-       (SELECT max(j.updated_at) FROM pingan.judgement AS j) AS judged_at,
+WITH f AS (
+    SELECT count(*) AS n, count(DISTINCT q.district_code) AS districts, min(q.queued_at) AS oldest
+    FROM pingan.aggregate_queue AS q),
+j AS (
+    SELECT count(*) AS n, min(q.queued_at) AS oldest FROM pingan.judge_queue AS q)
+SELECT f.n + j.n AS queued_keys,
+       f.districts AS queued_districts,
+       f.n AS queued_figure_keys,
+       j.n AS queued_judgement_keys,
+       least(f.oldest, j.oldest) AS oldest_queued_at,
+       now() - least(f.oldest, j.oldest) AS lag,
+       now() - least(f.oldest, j.oldest) AS oldest_age,
+       (SELECT max(jd.updated_at) FROM pingan.judgement AS jd) AS judged_at,
        (SELECT s.judged_as_of FROM pingan.settings AS s) AS judged_as_of
-FROM pingan.aggregate_queue AS q;
+FROM f CROSS JOIN j;
 
 COMMENT ON VIEW pingan.v_aggregate_lag IS
-    'How far aggregation is behind ingest: queued district periods, the age of the oldest change not yet '
-    'in the figures (oldest_age; null when current), and when judgements were last brought up to date.';
+    'How far aggregation is behind ingest: queued district periods (figure keys plus judgement keys), the age '
+    'of the oldest change not yet in the figures or judgements (oldest_age; null when current), and when '
+    'judgements were last brought up to date.';
