@@ -29,7 +29,7 @@
 #define PA_OVERSIZE_KEEP_BYTES 65536 /* head of an oversize frame kept in the quarantine */
 #define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
 #define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
-#define PA_AGGREGATE_DISTRICTS 38    /* districts per aggregation step: all queued */
+#define PA_AGGREGATE_DISTRICTS 10    /* districts per step: workers share a backfill */
 #define PA_AGGREGATE_IDLE_MS   1000  /* look for keys other workers queued this often */
 #define PA_FLUSH_FIRST_MS      50    /* first backoff of a failing batch */
 #define PA_FLUSH_ATTEMPTS      12    /* ~30 s at the default cap, then RETRY_LATER */

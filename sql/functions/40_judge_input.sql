@@ -17,8 +17,9 @@
 --             period, else from reports, never from both.
 
 -- Which of the given periods each target is judged for: months that have
--- ended, quarters and years that have begun, as of pingan.as_of(), where the
--- city has a figure of the target's indicator.
+-- ended, quarters and years that have begun, as of pingan.as_of(), where
+-- some district has a figure of the target's indicator (so the city has one:
+-- district steps need not wait for the city step to know what is judged).
 CREATE OR REPLACE FUNCTION pingan.judged_periods(p_type text[], p_start date[])
 RETURNS TABLE (target_id text, period_type text, period_start date)
 LANGUAGE sql STABLE AS $$
@@ -30,7 +31,7 @@ LANGUAGE sql STABLE AS $$
       AND (p.t <> 'month' OR pingan.period_end(p.t, p.s) <= c.as_of + 1)
       AND EXISTS (SELECT 1 FROM pingan.figure AS f
                   WHERE f.indicator_code = t.indicator_code AND f.period_type = p.t
-                    AND f.period_start = p.s AND f.level = 'city' AND f.has_current)
+                    AND f.period_start = p.s AND f.level = 'district' AND f.has_current)
 $$;
 
 CREATE OR REPLACE FUNCTION pingan.judge_prepare(p_district text[], p_type text[], p_start date[])

@@ -1,28 +1,36 @@
 -- 50_refresh.sql - keeping pingan.figure and pingan.judgement current.
 --
 -- A batch only queues the (district, period) keys of the reports it stored
--- (aggregate_reports, in the batch transaction). An aggregation step
--- (aggregate_pending, in a transaction of its own, run by each worker's
--- aggregation thread right after a commit) takes the aggregation lock and
--- does one of two things:
---   a figure step dequeues figure keys and brings up to date exactly what
---     they feed: the months, quarters and years of their districts and the
---     city for those periods; it queues the judgements of those periods and
---     of the year after them (whose reference they are) in judge_queue;
---   a judgement step dequeues judge_queue and re-judges those periods for
---     their districts, their towns and the city.
--- Judgements go first once no figure key is queued or the oldest queued
--- judgement is older than the bound given to aggregate_pending: a single
--- report is judged in the step after its figures, a backfill every few
--- seconds instead of after every figure step. Steps of several workers take
--- turns on the lock, and each recomputes from committed reports, so no update
--- is lost and the result does not depend on arrival order:
--- rebuild_aggregates() gives identical rows.
+-- (aggregate_reports, in the batch transaction). Each worker's aggregation
+-- thread then runs aggregation steps (aggregate_pending), each in a
+-- transaction of its own, of three kinds:
+--   a figure step takes the queued keys of a few districts and brings their
+--     town and district figures up to date (months, quarters, years); it
+--     queues those periods and the same periods a year later (whose
+--     reference they are) for judging, in judge_queue;
+--   a district judgement step takes the queued periods of a few districts
+--     and re-judges them for those districts and their towns; it queues the
+--     periods for the city (judge_queue rows with the city's code);
+--   a city step sums the districts' figures into the city's and judges the
+--     city (and any district that has no row yet for a judged period).
+-- Figure and district judgement steps of different districts run at the same
+-- time (one per worker: each holds its districts' advisory locks), except
+-- while batches keep arriving, when one step runs at a time so that ingest
+-- keeps the other cores; the city step runs alone. Judging waits while figure keys keep coming, up to a bound
+-- (5 s by default), so that a backfill is judged every few seconds rather
+-- than after every figure step, while a single report goes through the three
+-- steps at once. A rebuild (or rejudge_all) holds the aggregation lock
+-- exclusively; steps hold it shared.
 --
--- No lost keys: a batch queues with INSERT ... ON CONFLICT DO UPDATE, which
--- row-locks an existing key until the batch commits, so a step that deletes
--- that key waits for the batch and then sees its reports; a key inserted by a
--- batch that has not committed is invisible to the step and stays queued.
+-- No lost updates: every step recomputes from committed rows, never adds a
+-- difference, and the chain figure step -> district judgement -> city step
+-- follows every change. A key is queued with INSERT ... ON CONFLICT DO
+-- UPDATE, which row-locks an existing key until the queuing transaction
+-- commits, so a step that deletes that key waits for it and then sees its
+-- rows; a key inserted by a transaction that has not committed is invisible
+-- to the step and stays queued for the next one. So the result does not
+-- depend on arrival order or on which worker ran which step:
+-- rebuild_aggregates() gives identical rows.
 
 CREATE OR REPLACE FUNCTION pingan.aggregate_reports(p_report_pks bigint[])
 RETURNS void
@@ -61,8 +69,9 @@ BEGIN
 END
 $$;
 
--- Brings the figures the keys (district, period type, period start) feed up
--- to date and queues their judgements. The caller holds the aggregation lock.
+-- Brings the town and district figures the keys (district, period type,
+-- period start) feed up to date and queues their judgements. The caller
+-- holds the keys' district locks (or the aggregation lock exclusively).
 CREATE OR REPLACE FUNCTION pingan.refresh_keys(p_district text[], p_type text[], p_start date[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
@@ -70,7 +79,6 @@ DECLARE
     v_md text[]; v_ms date[];
     v_qd text[]; v_qs date[];
     v_yd text[]; v_ys date[];
-    v_pt text[]; v_ps date[];
 BEGIN
     -- days, weeks and months feed the months they touch (a week can touch two)
     SELECT array_agg(m.d), array_agg(m.s) INTO v_md, v_ms
@@ -92,15 +100,6 @@ BEGIN
     PERFORM pingan.refresh_figures('quarter', coalesce(v_qd, '{}'), coalesce(v_qs, '{}'));
     PERFORM pingan.refresh_figures('year', coalesce(v_yd, '{}'), coalesce(v_ys, '{}'));
 
-    SELECT array_agg(p.t), array_agg(p.s) INTO v_pt, v_ps
-    FROM (SELECT DISTINCT 'month' AS t, s FROM unnest(v_ms) AS s
-          UNION SELECT 'quarter', s FROM unnest(v_qs) AS s
-          UNION SELECT 'year', s FROM unnest(v_ys) AS s) AS p;
-    IF v_pt IS NULL THEN
-        RETURN;
-    END IF;
-    PERFORM pingan.refresh_city(v_pt, v_ps);
-
     -- the periods themselves and the year after them, whose reference they are
     INSERT INTO pingan.judge_queue AS q (district_code, period_type, period_start)
     SELECT DISTINCT u.d, u.t, u.s
@@ -109,20 +108,112 @@ BEGIN
           UNION ALL SELECT d, 'year', s FROM unnest(v_yd, v_ys) AS m(d, s)) AS x(d, t, s)
     CROSS JOIN LATERAL (VALUES (x.d, x.t, x.s), (x.d, x.t, (x.s + interval '1 year')::date)) AS u(d, t, s)
     ORDER BY 1, 2, 3
-    ON CONFLICT (district_code, period_type, period_start) DO NOTHING;
+    ON CONFLICT (district_code, period_type, period_start) DO UPDATE SET queued_at = q.queued_at;
 END
 $$;
 
--- Re-judges the given periods for the given districts, their towns and the
--- city. The caller holds the aggregation lock.
-CREATE OR REPLACE FUNCTION pingan.judge_periods(p_district text[], p_type text[], p_start date[])
-RETURNS void
+
+-- Locks of the steps (pingan.lock_aggregation() is the exclusive one).
+CREATE OR REPLACE FUNCTION pingan.lock_step() RETURNS void
+LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_advisory_xact_lock_shared(5005, 0) $$;
+
+CREATE OR REPLACE FUNCTION pingan.try_lock_district(p_district text) RETURNS boolean
+LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_try_advisory_xact_lock(5006, hashtext(p_district)) $$;
+
+CREATE OR REPLACE FUNCTION pingan.try_lock_city() RETURNS boolean
+LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_try_advisory_xact_lock(5007, 0) $$;
+
+-- Up to p_max of the given districts (oldest first) whose lock this step
+-- could take; the others are another step's.
+CREATE OR REPLACE FUNCTION pingan.pick_districts(p_candidates text[], p_max int) RETURNS text[]
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_code text;
+    v_pick text[] := '{}';
+BEGIN
+    FOREACH v_code IN ARRAY p_candidates LOOP
+        IF pingan.try_lock_district(v_code) THEN
+            v_pick := v_pick || v_code;
+            EXIT WHEN cardinality(v_pick) >= p_max;
+        END IF;
+    END LOOP;
+    RETURN v_pick;
+END
+$$;
+
+-- A figure step: the queued keys of up to p_max districts. Returns the
+-- number of keys done.
+CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int) RETURNS int
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_pick text[];
+    v_d text[];
+    v_t text[];
+    v_s date[];
+BEGIN
+    v_pick := pingan.pick_districts(ARRAY(
+        SELECT q.district_code FROM pingan.aggregate_queue AS q
+        GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code), p_max);
+    WITH done AS (
+        DELETE FROM pingan.aggregate_queue AS q WHERE q.district_code = ANY (v_pick)
+        RETURNING q.district_code, q.period_type, q.period_start)
+    SELECT array_agg(done.district_code), array_agg(done.period_type), array_agg(done.period_start)
+    INTO v_d, v_t, v_s
+    FROM done;
+    IF v_d IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM pingan.refresh_keys(v_d, v_t, v_s);
+    RETURN cardinality(v_d);
+END
+$$;
+
+-- A district judgement step: the queued periods of up to p_max districts,
+-- judged as a cross product (in a backfill every district has the same
+-- periods; elsewhere a few extra pairs cost less than a pass per district).
+-- Queues the periods for the city step. Returns the number of keys done.
+CREATE OR REPLACE FUNCTION pingan.judge_districts_pending(p_max int) RETURNS int
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_pick text[];
+    v_n int;
+    v_t text[];
+    v_s date[];
+BEGIN
+    v_pick := pingan.pick_districts(ARRAY(
+        SELECT q.district_code FROM pingan.judge_queue AS q
+        WHERE q.district_code <> pingan.city_code()
+        GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code), p_max);
+    WITH done AS (
+        DELETE FROM pingan.judge_queue AS q WHERE q.district_code = ANY (v_pick)
+        RETURNING q.period_type, q.period_start)
+    SELECT count(*), array_agg(done.period_type), array_agg(done.period_start) INTO v_n, v_t, v_s
+    FROM done;
+    IF v_n = 0 THEN
+        RETURN 0;
+    END IF;
+    SELECT array_agg(p.t), array_agg(p.s) INTO v_t, v_s
+    FROM (SELECT DISTINCT u.t, u.s FROM unnest(v_t, v_s) AS u(t, s)) AS p;
+    PERFORM pingan.judge_districts(v_pick, v_t, v_s);
+    INSERT INTO pingan.judge_queue AS q (district_code, period_type, period_start)
+    SELECT pingan.city_code(), u.t, u.s FROM unnest(v_t, v_s) AS u(t, s)
+    ORDER BY 2, 3
+    ON CONFLICT (district_code, period_type, period_start) DO UPDATE SET queued_at = q.queued_at;
+    RETURN v_n;
+END
+$$;
+
+-- The city's figures and judgements of the given periods, from its
+-- districts'. A district with no row yet for a judged period is judged here
+-- (when this step can take its lock; otherwise its own step is running and
+-- will queue the city again). The caller holds the city lock or the
+-- aggregation lock exclusively.
+CREATE OR REPLACE FUNCTION pingan.judge_city_periods(p_type text[], p_start date[]) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_missing text[];
 BEGIN
-    PERFORM pingan.judge_districts(p_district, p_type, p_start);
-    -- a period judged for the first time gets a row for every district
+    PERFORM pingan.refresh_city(p_type, p_start);
     v_missing := ARRAY(
         SELECT DISTINCT d.code
         FROM pingan.district AS d
@@ -130,11 +221,13 @@ BEGIN
         WHERE NOT EXISTS (SELECT 1 FROM pingan.judgement AS j
                           WHERE j.target_id = e.target_id AND j.period_type = e.period_type
                             AND j.period_start = e.period_start AND j.level = 'district'
-                            AND j.area_code = d.code));
+                            AND j.area_code = d.code)
+        ORDER BY 1);
     IF cardinality(v_missing) > 0 THEN
+        v_missing := pingan.pick_districts(v_missing, cardinality(v_missing));
         PERFORM pingan.judge_districts(v_missing, p_type, p_start);
     END IF;
-    -- and one no longer judged (its figures were corrected away) loses its rows
+    -- a period no longer judged (its figures were corrected away) loses its rows
     DELETE FROM pingan.judgement AS j
     USING (SELECT DISTINCT u.t, u.s FROM unnest(p_type, p_start) AS u(t, s)) AS p
     WHERE j.period_type = p.t AND j.period_start = p.s
@@ -145,35 +238,32 @@ BEGIN
 END
 $$;
 
--- One judgement step: drains judge_queue. The districts and the periods are
--- judged as a cross product (in a backfill they are the same for every
--- district; elsewhere judging a few more pairs is cheaper than one pass per
--- district). Returns the number of keys done. The caller holds the lock.
-CREATE OR REPLACE FUNCTION pingan.judge_pending() RETURNS int
+-- A city step: the queued city periods, when no other city step runs.
+-- Returns the number of keys done.
+CREATE OR REPLACE FUNCTION pingan.city_pending() RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_n int;
-    v_d text[];
     v_t text[];
     v_s date[];
 BEGIN
-    WITH done AS (DELETE FROM pingan.judge_queue AS q RETURNING q.*)
-    SELECT count(*), array_agg(done.district_code), array_agg(done.period_type), array_agg(done.period_start)
-    INTO v_n, v_d, v_t, v_s
-    FROM done;
-    IF v_n = 0 THEN
+    IF NOT pingan.try_lock_city() THEN
         RETURN 0;
     END IF;
-    SELECT array_agg(p.t), array_agg(p.s) INTO v_t, v_s
-    FROM (SELECT DISTINCT u.t, u.s FROM unnest(v_t, v_s) AS u(t, s)) AS p;
-    v_d := ARRAY(SELECT DISTINCT d FROM unnest(v_d) AS d);
-    PERFORM pingan.judge_periods(v_d, v_t, v_s);
+    WITH done AS (
+        DELETE FROM pingan.judge_queue AS q WHERE q.district_code = pingan.city_code()
+        RETURNING q.period_type, q.period_start)
+    SELECT count(*), array_agg(done.period_type), array_agg(done.period_start) INTO v_n, v_t, v_s
+    FROM done;
+    IF v_n > 0 THEN
+        PERFORM pingan.judge_city_periods(v_t, v_s);
+    END IF;
     RETURN v_n;
 END
 $$;
 
 -- Re-judges every period (after the as-of day, a baseline or a district's
--- rhythm changed). Figures are unchanged.
+-- rhythm changed, and at the end of a rebuild), city figures first.
 CREATE OR REPLACE FUNCTION pingan.rejudge_all() RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -184,67 +274,84 @@ BEGIN
     DELETE FROM pingan.judgement;
     DELETE FROM pingan.judge_queue; -- every period is judged here
     SELECT array_agg(p.period_type), array_agg(p.period_start) INTO v_t, v_s
-    FROM (SELECT DISTINCT f.period_type, f.period_start FROM pingan.figure AS f WHERE f.level = 'city') AS p;
+    FROM (SELECT DISTINCT f.period_type, f.period_start FROM pingan.figure AS f
+          WHERE f.level IN ('district', 'city')) AS p;
     IF v_t IS NOT NULL THEN
-        PERFORM pingan.judge_districts(ARRAY(SELECT d.code FROM pingan.district AS d), v_t, v_s);
+        PERFORM pingan.refresh_city(v_t, v_s);
+        PERFORM pingan.judge_districts(ARRAY(SELECT d.code FROM pingan.district AS d ORDER BY 1), v_t, v_s);
         PERFORM pingan.judge_city(v_t, v_s);
     END IF;
     UPDATE pingan.settings SET judged_as_of = pingan.as_of();
 END
 $$;
 
--- One aggregation step: a judgement step when judgements are queued and
--- either no figure key is or the oldest queued judgement is older than
--- p_judge_after; else a figure step over the queued keys of up to
--- p_max_districts districts (oldest first). Returns the number of keys done,
--- 0 when nothing was queued.
+-- One aggregation step (see the top of this file). Judging goes first when
+-- no figure key is queued or the oldest queued judgement is older than
+-- p_judge_after. Returns the number of keys done; 0 when nothing was queued
+-- or everything queued is another step's.
 CREATE OR REPLACE FUNCTION pingan.aggregate_pending(p_max_districts int,
                                                     p_judge_after interval DEFAULT '5 seconds')
 RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    v_d text[];
-    v_t text[];
-    v_s date[];
-    v_judge_since timestamptz;
+    v_n int;
+    v_figures boolean;
+    v_district_since timestamptz;
+    v_city_since timestamptz;
+    v_stale timestamptz := clock_timestamp() - p_judge_after;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue)
-       AND NOT EXISTS (SELECT 1 FROM pingan.judge_queue)
+    v_figures := EXISTS (SELECT 1 FROM pingan.aggregate_queue);
+    IF NOT v_figures AND NOT EXISTS (SELECT 1 FROM pingan.judge_queue)
        AND (SELECT s.judged_as_of FROM pingan.settings AS s) IS NOT DISTINCT FROM pingan.as_of() THEN
-        RETURN 0; -- nothing to do: do not queue behind another step for the lock
+        RETURN 0; -- nothing to do: do not queue behind another step for a lock
     END IF;
-    PERFORM pingan.lock_aggregation();
-    -- Statements from here on see every report committed before the lock.
     IF (SELECT s.judged_as_of FROM pingan.settings AS s) IS DISTINCT FROM pingan.as_of() THEN
-        PERFORM pingan.rejudge_all(); -- a new day: running periods moved on
+        PERFORM pingan.lock_aggregation();
+        IF (SELECT s.judged_as_of FROM pingan.settings AS s) IS DISTINCT FROM pingan.as_of() THEN
+            PERFORM pingan.rejudge_all(); -- a new day: running periods moved on
+            RETURN 1;
+        END IF;
     END IF;
-    v_judge_since := (SELECT min(q.queued_at) FROM pingan.judge_queue AS q);
-    IF v_judge_since IS NOT NULL
-       AND (v_judge_since < clock_timestamp() - p_judge_after OR NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue)) THEN
-        RETURN pingan.judge_pending();
+    PERFORM pingan.lock_step();
+    -- While batches keep queueing keys (one in the last second), one step at
+    -- a time: the other cores are ingesting. Afterwards every worker's step.
+    IF (SELECT max(q.queued_at) FROM pingan.aggregate_queue AS q) > clock_timestamp() - interval '1 second'
+       AND NOT pg_catalog.pg_try_advisory_xact_lock(5008, 0) THEN
+        RETURN 0;
     END IF;
-    WITH pick AS (
-        SELECT q.district_code FROM pingan.aggregate_queue AS q
-        GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code LIMIT p_max_districts),
-    done AS (
-        DELETE FROM pingan.aggregate_queue AS q USING pick
-        WHERE q.district_code = pick.district_code
-        RETURNING q.district_code, q.period_type, q.period_start)
-    SELECT array_agg(done.district_code), array_agg(done.period_type), array_agg(done.period_start)
-    INTO v_d, v_t, v_s
-    FROM done;
-    IF v_d IS NULL THEN
-        RETURN pingan.judge_pending(); -- another step drained the figure keys first
+    -- Statements from here on see every row committed before the lock.
+    SELECT min(q.queued_at) FILTER (WHERE q.district_code <> pingan.city_code()),
+           min(q.queued_at) FILTER (WHERE q.district_code = pingan.city_code())
+    INTO v_district_since, v_city_since
+    FROM pingan.judge_queue AS q;
+    IF v_district_since IS NOT NULL AND (NOT v_figures OR v_district_since < v_stale) THEN
+        v_n := pingan.judge_districts_pending(p_max_districts);
+        IF v_n > 0 THEN
+            RETURN v_n;
+        END IF;
     END IF;
-    PERFORM pingan.refresh_keys(v_d, v_t, v_s);
-    RETURN cardinality(v_d);
+    IF v_city_since IS NOT NULL
+       AND ((NOT v_figures AND v_district_since IS NULL) OR v_city_since < v_stale) THEN
+        v_n := pingan.city_pending();
+        IF v_n > 0 THEN
+            RETURN v_n;
+        END IF;
+    END IF;
+    IF v_figures THEN
+        v_n := pingan.figures_pending(p_max_districts);
+        IF v_n > 0 THEN
+            RETURN v_n;
+        END IF;
+    END IF;
+    RETURN 0;
 END
 $$;
 
 COMMENT ON FUNCTION pingan.aggregate_pending(int, interval) IS
     'One aggregation step: brings figures up to date for the queued keys of up to N districts, or judgements '
-    'for the queued periods (first when no figure key is queued or the oldest queued judgement is older than '
-    'the interval), and dequeues them; returns the number of keys done. Run it in a transaction of its own.';
+    'for their queued periods, or the city''s figures and judgements; judging goes first when no figure key is '
+    'queued or the oldest queued judgement is older than the interval. Returns the number of keys done. '
+    'Run it in a transaction of its own.';
 
 -- Recomputes every figure and judgement from the stored reports. Returns the
 -- number of figure rows.
@@ -258,17 +365,14 @@ DECLARE
 BEGIN
     PERFORM pingan.lock_aggregation();
     DELETE FROM pingan.aggregate_queue;
-    DELETE FROM pingan.judge_queue;
     DELETE FROM pingan.figure;
-    DELETE FROM pingan.judgement;
     SELECT array_agg(k.district_code), array_agg(k.period_type), array_agg(k.period_start)
     INTO v_d, v_t, v_s
     FROM (SELECT DISTINCT r.district_code, r.period_type, r.period_start FROM pingan.report AS r) AS k;
     IF v_d IS NOT NULL THEN
         PERFORM pingan.refresh_keys(v_d, v_t, v_s);
-        PERFORM pingan.judge_pending();
     END IF;
-    UPDATE pingan.settings SET judged_as_of = pingan.as_of();
+    PERFORM pingan.rejudge_all();
     SELECT count(*) INTO v_n FROM pingan.figure;
     RETURN v_n;
 END
