@@ -81,10 +81,35 @@ for run in $(seq "$runs"); do
   agg_s=$(echo "$t2 - $t1" | bc -l)
   printf 'run %s: pipeline %.2f s, judgements current %.2f s after the last receipt\n' "$run" "$(echo "$t1 - $t0" | bc -l)" "$agg_s"
 done
+# Ingest alone: the same run while a session holds the aggregation lock, so
+# that no aggregation step runs; then how long the layer takes to catch up
+# from nothing once it is released. Gives the ingest slowdown that
+# aggregation alongside costs.
+psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
+mkfifo "$work/hold.fifo"
+exec 3<>"$work/hold.fifo"
+psql -q <&3 >/dev/null &
+hold_pid=$!
+echo "SELECT pg_advisory_lock(5005, 0);" >&3
+until [ "$(psql -qAt -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 5005 AND objid = 0 AND granted")" = 1 ]; do sleep 0.05; done
+t0=$(now)
+"$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv" 2>>"$work/producer.log"
+t1=$(now)
+alone_s=$(echo "$t1 - $t0" | bc -l)
+echo "SELECT pg_advisory_unlock(5005, 0);" >&3
+echo '\q' >&3
+wait "$hold_pid"
+exec 3>&-
+rm -f "$work/hold.fifo"
+until [ "$(psql -qAt -c "$current_sql")" = t ]; do sleep 0.05; done
+catchup_s=$(echo "$(now) - $t1" | bc -l)
+printf 'ingest alone %.2f s, then figures and judgements from nothing in %.2f s\n' "$alone_s" "$catchup_s"
+
 # One report at an idle system: from sending it to its district's and the
-# city's judgements being brought up to date, 20 times.
+# city's judgements being brought up to date, 100 times.
+trials=100
 lat=()
-for i in $(seq 20); do
+for i in $(seq "$trials"); do
   printf 'district,period,revision,town,indicator,count,numerator,denominator\n500101,2024-12,%d,,ws_deaths,%d,,\n' "$i" "$i" >"$work/one.csv"
   t0=$(now)
   t0_sql=$(psql -qAt -c "SELECT clock_timestamp()")
@@ -93,7 +118,8 @@ for i in $(seq 20); do
   lat+=("$(echo "($(now) - $t0) * 1000" | bc -l)")
 done
 lat_sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
-lat_p50=$(echo "$lat_sorted" | sed -n 10p)
+lat_p50=$(echo "$lat_sorted" | sed -n "$((trials / 2))p")
+lat_p99=$(echo "$lat_sorted" | sed -n "$((trials * 99 / 100))p")
 lat_max=$(echo "$lat_sorted" | tail -n 1)
 # Every pingan-report call on the year, and the scorecard views.
 report_max=0
@@ -130,14 +156,48 @@ done
 worker_pid=""
 stored=$(psql -qAt -c "SELECT count(*) FROM pingan.value")
 # the latency trials added one value each
-[ "$stored" = "$((rows + 20))" ] || { echo "stored $stored values, expected $((rows + 20))" >&2; exit 1; }
+[ "$stored" = "$((rows + trials))" ] || { echo "stored $stored values, expected $((rows + trials))" >&2; exit 1; }
+
+# Peak memory at 4x the input: four leap years of the same daily reports
+# (2012, 2016, 2020, 2024), into a database of their own.
+rss4=""
+if [ "${PINGAN_BENCH_MEMORY:-1}" = 1 ]; then
+  for y in 2012 2016 2020; do
+    psql -qAt -c "SELECT district_code || '|' || code FROM pingan.town ORDER BY 1" |
+      awk -v days="$days" -v year="$y" -v csv="$work/y$y.csv" -v tsv=/dev/null -f "$PINGAN_ROOT/bench/gen.awk"
+  done
+  { cat "$work/y2012.csv"; for y in 2016 2020; do tail -n +2 "$work/y$y.csv"; done; tail -n +2 "$work/year.csv"; } >"$work/four.csv"
+  rm -f "$work/y2012.csv" "$work/y2016.csv" "$work/y2020.csv"
+  dropdb --if-exists pingan_bench4 && createdb pingan_bench4
+  PGDATABASE=pingan_bench4 "$build/pingan-worker" --init-db 2>/dev/null
+  pids4=()
+  for i in $(seq "$workers"); do
+    PGDATABASE=pingan_bench4 "$build/pingan-worker" --bind "tcp://127.0.0.1:$(( ${PINGAN_BENCH_PORT:-5591} + 10 + i ))" --log-level warn &
+    pids4+=($!)
+  done
+  worker_pid="${pids4[*]}"
+  sleep 0.5
+  eps4=$(for i in $(seq "$workers"); do printf 'tcp://127.0.0.1:%s,' "$(( ${PINGAN_BENCH_PORT:-5591} + 10 + i ))"; done)
+  /usr/bin/time -f "%M" -o "$work/producer4.rss" "$build/pingan-produce" --quiet --connect "${eps4%,}" "$work/four.csv" 2>>"$work/producer.log"
+  until [ "$(PGDATABASE=pingan_bench4 psql -qAt -c "$current_sql")" = t ]; do sleep 0.2; done
+  for pid in "${pids4[@]}"; do
+    rss4="$rss4 $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
+    kill -TERM "$pid"; wait "$pid" || true
+  done
+  worker_pid=""
+  rm -f "$work/four.csv"
+  dropdb pingan_bench4
+fi
 
 printf 'raw COPY:  %8.0f values/s (%.2f s, best of %s)\n' "$(echo "$rows / $copy_s" | bc -l)" "$copy_s" "$runs"
 printf 'pipeline:  %8.0f values/s (%.2f s, producer parse + ZeroMQ + validation + idempotent store + receipts)\n' "$(echo "$rows / $pipe_s" | bc -l)" "$pipe_s"
 printf 'ratio:     %.2f x raw COPY (goal 0.80)\n' "$(echo "$copy_s / $pipe_s" | bc -l)"
 printf 'judgements current %.2f s after the last receipt (last run; goal: no later than the ingest took)\n' "$agg_s"
-printf 'one report to its judgements at idle: p50 %.0f ms, max of 20 %.0f ms (goal p99 < 1000)\n' "$lat_p50" "$lat_max"
+printf 'ingest alone:  %.2f s (no aggregation step running): aggregation alongside slows ingest by %.0f%% (goal <= 20%%)\n' "$alone_s" "$(echo "($pipe_s / $alone_s - 1) * 100" | bc -l)"
+printf 'from nothing:  figures and judgements of the whole input in %.2f s after an ingest without aggregation\n' "$catchup_s"
+printf 'one report to its judgements at idle: p50 %.0f ms, p99 %.0f ms, max %.0f ms of %s (goal p99 < 1000)\n' "$lat_p50" "$lat_p99" "$lat_max" "$trials"
 printf 'pingan-report: slowest of 24 calls %.0f ms (%s; goal < 1000)\n' "$report_max" "$report_worst"
 printf 'scorecard views: slowest %.1f ms (goal < 200)\n' "$view_max"
 printf 'stored: %s figure rows, %s judgement rows for %s values\n' "$figure_rows" "$judgement_rows" "$rows"
 printf 'peak RSS:  workers%s KiB, producer %s KiB\n' "$worker_rss" "$(cat "$work/producer.rss")"
+if [ -n "$rss4" ]; then printf 'peak RSS at 4x the input (4 years, %s values): workers%s KiB, producer %s KiB\n' "$((rows * 4))" "$rss4" "$(cat "$work/producer4.rss")"; fi
