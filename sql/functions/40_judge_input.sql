@@ -39,7 +39,7 @@ RETURNS int
 LANGUAGE plpgsql VOLATILE
 -- The CTEs are large and their estimates poor: nested loops over them were
 -- quadratic in the number of subjects; hash joins are linear.
-SET enable_nestloop = off SET jit = off SET work_mem = '256MB'
+SET enable_nestloop = off SET enable_mergejoin = off SET jit = off SET work_mem = '256MB'
 AS $$
 DECLARE
     v_n int;
