@@ -10,9 +10,12 @@ END {
     split("task_completion event_closure", ratios, " ")
     print "district,period,town,indicator,count,numerator,denominator" > csv
     pk = 0
+    split("31 28 31 30 31 30 31 31 30 31 30 31", mdays, " ")
+    if ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0) mdays[2] = 29
+    ylen = 337 + mdays[2]
+    if (days > ylen) days = ylen
     for (d = 0; d < days; d++) {
-        # Civil date of day d of the year (not a leap-year-aware calendar beyond 2024's).
-        split("31 29 31 30 31 30 31 31 30 31 30 31", mdays, " ")
+        # Civil date of day d of the year.
         m = 1; dd = d + 1
         while (dd > mdays[m]) { dd -= mdays[m]; m++ }
         date = sprintf("%04d-%02d-%02d", year, m, dd)
