@@ -154,6 +154,9 @@ BEGIN
     v_pick := pingan.pick_districts(ARRAY(
         SELECT q.district_code FROM pingan.aggregate_queue AS q
         GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code), p_max);
+    -- Row locks in key order, the order batches queue in: no deadlock.
+    PERFORM 1 FROM pingan.aggregate_queue AS q WHERE q.district_code = ANY (v_pick)
+    ORDER BY q.district_code, q.period_type, q.period_start FOR UPDATE;
     WITH done AS (
         DELETE FROM pingan.aggregate_queue AS q WHERE q.district_code = ANY (v_pick)
         RETURNING q.district_code, q.period_type, q.period_start)
@@ -184,6 +187,8 @@ BEGIN
         SELECT q.district_code FROM pingan.judge_queue AS q
         WHERE q.district_code <> pingan.city_code()
         GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code), p_max);
+    PERFORM 1 FROM pingan.judge_queue AS q WHERE q.district_code = ANY (v_pick)
+    ORDER BY q.district_code, q.period_type, q.period_start FOR UPDATE;
     WITH done AS (
         DELETE FROM pingan.judge_queue AS q WHERE q.district_code = ANY (v_pick)
         RETURNING q.period_type, q.period_start)
@@ -250,6 +255,8 @@ BEGIN
     IF NOT pingan.try_lock_city() THEN
         RETURN 0;
     END IF;
+    PERFORM 1 FROM pingan.judge_queue AS q WHERE q.district_code = pingan.city_code()
+    ORDER BY q.period_type, q.period_start FOR UPDATE;
     WITH done AS (
         DELETE FROM pingan.judge_queue AS q WHERE q.district_code = pingan.city_code()
         RETURNING q.period_type, q.period_start)
