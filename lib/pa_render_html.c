@@ -157,6 +157,17 @@ static void s_head(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *ou
     fputs(": ", out);
     s_esc(out, cov);
     fputs("</p>\n", out);
+    int of = 0, rank = pa_scorecard_rank_of(sc, &of);
+    if (district && rank > 0) {
+        char rz[128], re[128];
+        snprintf(rz, sizeof rz, "全市排名：第 %d 名，共 %d 个区县（最差在前，与全市热力图同序）",
+                 rank, of);
+        snprintf(re, sizeof re, "rank %d of %d districts (worst first, as in the city's heat map)",
+                 rank, of);
+        fprintf(out, "<p class=\"rank\" data-rank=\"%d\" data-of=\"%d\">", rank, of);
+        s_label(out, o, rz, re);
+        fputs("</p>\n", out);
+    }
 }
 
 /* "reports" / "baseline" / "mixed" in words. */
@@ -285,41 +296,73 @@ static void s_targets_table(const pa_scorecard_t *sc, const pa_render_opts_t *o,
 
 /* The heat map: one <rect class="cell"> per district and target, rows in
  * the ranking of pa_scorecard_rank, districts without data shorter. */
-static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *out, pa_err_t *err)
+/* The rows of a heat map: the districts of the city page, or the towns of a
+ * district page, with their lookups. */
+typedef struct {
+    size_t n;
+    const pa_scorecard_district_t *(*at)(const pa_scorecard_t *, size_t);
+    const pa_scorecard_row_t *(*find)(const pa_scorecard_t *, const char *, const char *);
+    void (*rank)(const pa_scorecard_t *, size_t *);
+    const char *title_zh, *title_en;
+    bool coverage; /* a coverage column (districts) */
+} s_areas_t;
+
+/* Whether any area has a row for target t (a town map shows only those). */
+static bool s_column(const pa_scorecard_t *sc, const s_areas_t *a, const pa_scorecard_target_t *t)
 {
-    const int label_w = 190, head_h = 120, cell_w = 62, cell_h = 21, empty_h = 13, gap = 2;
-    const int cov_w = 230;
-    size_t nd = pa_scorecard_district_count(sc), nt = pa_scorecard_target_count(sc);
+    for (size_t k = 0; k < a->n; k++)
+        if (a->find(sc, a->at(sc, k)->code, t->id))
+            return true;
+    return false;
+}
+
+static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *out,
+                     const s_areas_t *a, pa_err_t *err)
+{
+    /* Town names are longer than district names; a town map has no coverage. */
+    const int label_w = a->coverage ? 190 : 270, head_h = 120, cell_w = 62, cell_h = 21;
+    const int empty_h = 13, gap = 2, cov_w = a->coverage ? 230 : 20;
+    size_t nd = a->n, nt_all = pa_scorecard_target_count(sc), nt = 0;
     size_t *order = calloc(nd ? nd : 1, sizeof *order);
     bool *has = calloc(nd ? nd : 1, sizeof *has);
-    if (!order || !has) {
+    const pa_scorecard_target_t **cols = calloc(nt_all ? nt_all : 1, sizeof *cols);
+    if (!order || !has || !cols) {
         free(order);
         free(has);
+        free(cols);
         return pa_err_set(err, PA_ENOMEM, "out of memory");
     }
-    pa_scorecard_rank(sc, order);
+    for (size_t j = 0; j < nt_all; j++)
+        if (a->coverage || s_column(sc, a, pa_scorecard_target(sc, j)))
+            cols[nt++] = pa_scorecard_target(sc, j);
+    a->rank(sc, order);
     int height = head_h + 40;
     for (size_t k = 0; k < nd; k++) {
-        const pa_scorecard_district_t *d = pa_scorecard_district_at(sc, order[k]);
+        const pa_scorecard_district_t *d = a->at(sc, order[k]);
         for (size_t j = 0; j < nt && !has[k]; j++) {
-            const pa_scorecard_row_t *r =
-                pa_scorecard_find_row(sc, d->code, pa_scorecard_target(sc, j)->id);
+            const pa_scorecard_row_t *r = a->find(sc, d->code, cols[j]->id);
             has[k] = r && strcmp(r->status, "no_data") != 0 && strcmp(r->status, "not_due") != 0;
         }
         height += has[k] ? cell_h : empty_h;
     }
+    size_t nstatus;
+    pa_rc_statuses(&nstatus);
+    const int legend_step = o && o->lang != PA_LANG_BOTH ? 110 : 150;
     int width = label_w + (int)nt * cell_w + cov_w;
+    /* Room for the legend and the ranking note however few the columns. */
+    if (width < 16 + (int)nstatus * legend_step)
+        width = 16 + (int)nstatus * legend_step;
     fprintf(out,
             "<svg xmlns=\"" S_SVG_NS "\" class=\"heatmap\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"%s\">\n<title>",
             width, height, width, height, S_FONT);
-    s_label_m(out, o, "区县 × 目标 热力图", "district × target heat map", S_PLAIN);
+    s_label_m(out, o, a->title_zh, a->title_en, S_PLAIN);
     fputs("</title>\n<text x=\"8\" y=\"18\" font-size=\"12\" fill=\"#5a6372\">", out);
     s_svg_label(out, o, "排序：最差在前，无数据在后；符号与颜色均表示状态",
                 "ranked worst first, no data last; symbol and colour both give the status");
     fputs("</text>\n", out);
     for (size_t j = 0; j < nt; j++) {
-        const pa_scorecard_target_t *t = pa_scorecard_target(sc, j);
+        const pa_scorecard_target_t *t = cols[j];
         int cx = label_w + (int)j * cell_w + cell_w / 2;
         fprintf(out,
                 "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#3a4250\" "
@@ -333,13 +376,15 @@ static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *
         s_esc(out, t->id);
         fputs("</text>\n", out);
     }
-    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" font-weight=\"bold\">",
-            label_w + (int)nt * cell_w + 8, head_h - 6);
-    s_svg_label(out, o, "覆盖", "coverage");
-    fputs("</text>\n", out);
+    if (a->coverage) {
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" font-weight=\"bold\">",
+                label_w + (int)nt * cell_w + 8, head_h - 6);
+        s_svg_label(out, o, "覆盖", "coverage");
+        fputs("</text>\n", out);
+    }
     int y = head_h;
     for (size_t k = 0; k < nd; k++) {
-        const pa_scorecard_district_t *d = pa_scorecard_district_at(sc, order[k]);
+        const pa_scorecard_district_t *d = a->at(sc, order[k]);
         int h = has[k] ? cell_h : empty_h;
         fprintf(out, "<g class=\"row\" data-area=\"");
         s_esc(out, d->code);
@@ -354,8 +399,8 @@ static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *
         s_esc(out, o && o->lang == PA_LANG_EN ? d->name_en : d->name_zh);
         fputs("</text>\n", out);
         for (size_t j = 0; j < nt; j++) {
-            const pa_scorecard_target_t *t = pa_scorecard_target(sc, j);
-            const pa_scorecard_row_t *r = pa_scorecard_find_row(sc, d->code, t->id);
+            const pa_scorecard_target_t *t = cols[j];
+            const pa_scorecard_row_t *r = a->find(sc, d->code, t->id);
             const pa_rc_status_t *st = pa_rc_status(r ? r->status : NULL);
             int x = label_w + (int)j * cell_w;
             char actual[64], status[320];
@@ -392,12 +437,15 @@ static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *
             }
             fputs("</title></g>\n", out);
         }
-        char cov[256];
-        pa_rc_area_coverage(sc, o, d->code, cov, sizeof cov);
-        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" fill=\"#3f4756\">",
-                label_w + (int)nt * cell_w + 8, y + h - (has[k] ? 6 : 3), has[k] ? 11 : 9);
-        s_esc(out, cov);
-        fputs("</text></g>\n", out);
+        if (a->coverage) {
+            char cov[256];
+            pa_rc_area_coverage(sc, o, d->code, cov, sizeof cov);
+            fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" fill=\"#3f4756\">",
+                    label_w + (int)nt * cell_w + 8, y + h - (has[k] ? 6 : 3), has[k] ? 11 : 9);
+            s_esc(out, cov);
+            fputs("</text>", out);
+        }
+        fputs("</g>\n", out);
         y += h;
     }
     /* Legend: swatch, symbol and words. */
@@ -412,11 +460,12 @@ static int s_heatmap(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *
                 lx, ly, st[k].fill, lx + 9, ly + 11, st[k].ink, st[k].symbol, lx + 22, ly + 11);
         s_svg_label(out, o, st[k].zh, st[k].en);
         fputs("</text>\n", out);
-        lx += o && o->lang != PA_LANG_BOTH ? 110 : 150;
+        lx += legend_step;
     }
     fputs("</svg>\n", out);
     free(order);
     free(has);
+    free(cols);
     return PA_OK;
 }
 
@@ -631,10 +680,27 @@ int pa_render_html(const pa_scorecard_t *sc, const pa_render_opts_t *o, FILE *ou
             s_trend(sc, o, out, pa_scorecard_target(sc, i));
             fputs("</div>\n", out);
         }
+    const s_areas_t districts = {pa_scorecard_district_count(sc),
+                                 pa_scorecard_district_at,
+                                 pa_scorecard_find_row,
+                                 pa_scorecard_rank,
+                                 "区县 × 目标 热力图",
+                                 "district × target heat map",
+                                 true};
+    const s_areas_t towns = {pa_scorecard_town_count(sc),
+                             pa_scorecard_town_at,
+                             pa_scorecard_find_town_row,
+                             pa_scorecard_rank_towns,
+                             "镇街 × 目标 热力图",
+                             "town × target heat map",
+                             false};
     fputs("</div></section>\n<section class=\"heat\"><h2>", out);
-    s_label(out, o, "区县 × 目标", "District × target");
+    if (district)
+        s_label(out, o, "本区县镇街 × 目标", "The district's towns × target");
+    else
+        s_label(out, o, "区县 × 目标", "District × target");
     fputs("</h2>\n<div class=\"panel\">\n", out);
-    int rc = s_heatmap(sc, o, out, err);
+    int rc = s_heatmap(sc, o, out, district ? &towns : &districts, err);
     if (rc != PA_OK)
         return rc;
     fputs("</div></section>\n<section class=\"key\"><h2>", out);

@@ -28,6 +28,11 @@ struct pa_scorecard {
     size_t nrows, cap_rows;
     pa_scorecard_point_t *points;
     size_t npoints, cap_points;
+    pa_scorecard_district_t *towns; /* a district page's towns */
+    size_t ntowns, cap_towns;
+    pa_scorecard_row_t *town_rows;
+    size_t ntown_rows, cap_town_rows;
+    int rank, rank_of; /* the district's place among the districts; 0 = unset */
 };
 
 /* Copies s into the string blocks; NULL becomes "". NULL on out of memory. */
@@ -111,6 +116,8 @@ void pa_scorecard_destroy(pa_scorecard_t **self_p)
     free(self->districts);
     free(self->rows);
     free(self->points);
+    free(self->towns);
+    free(self->town_rows);
     free(self);
     *self_p = NULL;
 }
@@ -131,20 +138,24 @@ int pa_scorecard_add_target(pa_scorecard_t *self, const pa_scorecard_target_t *t
     return PA_OK;
 }
 
-int pa_scorecard_add_district(pa_scorecard_t *self, const pa_scorecard_district_t *d, pa_err_t *err)
+/* Appends a copy of area d to *areas. */
+static int s_add_area(pa_scorecard_t *self, pa_scorecard_district_t **areas, size_t *n, size_t *cap,
+                      const pa_scorecard_district_t *d, pa_err_t *err)
 {
-    if (!s_grow((void **)&self->districts, &self->cap_districts, self->ndistricts, sizeof *d))
+    if (!s_grow((void **)areas, cap, *n, sizeof *d))
         return s_nomem(err);
     pa_scorecard_district_t o = *d;
     if (!s_own(self, &o.code) || !s_own(self, &o.name_zh) || !s_own(self, &o.name_en))
         return s_nomem(err);
-    self->districts[self->ndistricts++] = o;
+    (*areas)[(*n)++] = o;
     return PA_OK;
 }
 
-int pa_scorecard_add_row(pa_scorecard_t *self, const pa_scorecard_row_t *r, pa_err_t *err)
+/* Appends a copy of row r to *rows. */
+static int s_add_row(pa_scorecard_t *self, pa_scorecard_row_t **rows, size_t *n, size_t *cap,
+                     const pa_scorecard_row_t *r, pa_err_t *err)
 {
-    if (!s_grow((void **)&self->rows, &self->cap_rows, self->nrows, sizeof *r))
+    if (!s_grow((void **)rows, cap, *n, sizeof *r))
         return s_nomem(err);
     pa_scorecard_row_t o = *r;
     if (!s_own(self, &o.target_id) || !s_own(self, &o.indicator_code) || !s_own(self, &o.level) ||
@@ -152,8 +163,41 @@ int pa_scorecard_add_row(pa_scorecard_t *self, const pa_scorecard_row_t *r, pa_e
         !s_own(self, &o.verdict) || !s_own(self, &o.reference_source) || !s_own(self, &o.unit) ||
         !s_own(self, &o.coverage))
         return s_nomem(err);
-    self->rows[self->nrows++] = o;
+    (*rows)[(*n)++] = o;
     return PA_OK;
+}
+
+int pa_scorecard_add_district(pa_scorecard_t *self, const pa_scorecard_district_t *d, pa_err_t *err)
+{
+    return s_add_area(self, &self->districts, &self->ndistricts, &self->cap_districts, d, err);
+}
+
+int pa_scorecard_add_row(pa_scorecard_t *self, const pa_scorecard_row_t *r, pa_err_t *err)
+{
+    return s_add_row(self, &self->rows, &self->nrows, &self->cap_rows, r, err);
+}
+
+int pa_scorecard_add_town(pa_scorecard_t *self, const pa_scorecard_district_t *t, pa_err_t *err)
+{
+    return s_add_area(self, &self->towns, &self->ntowns, &self->cap_towns, t, err);
+}
+
+int pa_scorecard_add_town_row(pa_scorecard_t *self, const pa_scorecard_row_t *r, pa_err_t *err)
+{
+    return s_add_row(self, &self->town_rows, &self->ntown_rows, &self->cap_town_rows, r, err);
+}
+
+void pa_scorecard_set_rank(pa_scorecard_t *self, int rank, int of)
+{
+    self->rank = rank;
+    self->rank_of = of;
+}
+
+int pa_scorecard_rank_of(const pa_scorecard_t *self, int *of)
+{
+    if (of)
+        *of = self->rank_of;
+    return self->rank;
 }
 
 int pa_scorecard_add_point(pa_scorecard_t *self, const pa_scorecard_point_t *p, pa_err_t *err)
@@ -244,14 +288,40 @@ const pa_scorecard_point_t *pa_scorecard_point(const pa_scorecard_t *self, size_
     return i < self->npoints ? &self->points[i] : NULL;
 }
 
+static const pa_scorecard_row_t *s_find(const pa_scorecard_row_t *rows, size_t n, const char *area,
+                                        const char *target_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].area_code, area) == 0 && strcmp(rows[i].target_id, target_id) == 0)
+            return &rows[i];
+    return NULL;
+}
+
 const pa_scorecard_row_t *pa_scorecard_find_row(const pa_scorecard_t *self, const char *area,
                                                 const char *target_id)
 {
-    for (size_t i = 0; i < self->nrows; i++)
-        if (strcmp(self->rows[i].area_code, area) == 0 &&
-            strcmp(self->rows[i].target_id, target_id) == 0)
-            return &self->rows[i];
-    return NULL;
+    return s_find(self->rows, self->nrows, area, target_id);
+}
+
+size_t pa_scorecard_town_count(const pa_scorecard_t *self)
+{
+    return self->ntowns;
+}
+
+const pa_scorecard_district_t *pa_scorecard_town_at(const pa_scorecard_t *self, size_t i)
+{
+    return i < self->ntowns ? &self->towns[i] : NULL;
+}
+
+size_t pa_scorecard_town_row_count(const pa_scorecard_t *self)
+{
+    return self->ntown_rows;
+}
+
+const pa_scorecard_row_t *pa_scorecard_find_town_row(const pa_scorecard_t *self, const char *town,
+                                                     const char *target_id)
+{
+    return s_find(self->town_rows, self->ntown_rows, town, target_id);
 }
 
 const pa_scorecard_target_t *pa_scorecard_find_target(const pa_scorecard_t *self, const char *id)
@@ -299,9 +369,10 @@ static int s_rank_cmp(const void *a, const void *b)
     return strcmp(x->code, y->code);
 }
 
-void pa_scorecard_rank(const pa_scorecard_t *self, size_t *order)
+/* Ranks areas[0..n) by their rows (see pa_scorecard_rank). */
+static void s_rank(const pa_scorecard_t *self, const pa_scorecard_district_t *areas, size_t n,
+                   const pa_scorecard_row_t *rows, size_t nrows, size_t *order)
 {
-    size_t n = self->ndistricts;
     s_rank_t *keys = n ? calloc(n, sizeof *keys) : NULL;
     if (!keys) {
         /* Out of memory: code order is still an order. */
@@ -311,10 +382,9 @@ void pa_scorecard_rank(const pa_scorecard_t *self, size_t *order)
     }
     for (size_t i = 0; i < n; i++) {
         keys[i].index = i;
-        keys[i].code = self->districts[i].code;
+        keys[i].code = areas[i].code;
         for (size_t t = 0; t < self->ntargets; t++) {
-            const pa_scorecard_row_t *r =
-                pa_scorecard_find_row(self, keys[i].code, self->targets[t].id);
+            const pa_scorecard_row_t *r = s_find(rows, nrows, keys[i].code, self->targets[t].id);
             if (!r)
                 continue;
             keys[i].badness += s_badness(r);
@@ -325,4 +395,14 @@ void pa_scorecard_rank(const pa_scorecard_t *self, size_t *order)
     for (size_t i = 0; i < n; i++)
         order[i] = keys[i].index;
     free(keys);
+}
+
+void pa_scorecard_rank(const pa_scorecard_t *self, size_t *order)
+{
+    s_rank(self, self->districts, self->ndistricts, self->rows, self->nrows, order);
+}
+
+void pa_scorecard_rank_towns(const pa_scorecard_t *self, size_t *order)
+{
+    s_rank(self, self->towns, self->ntowns, self->town_rows, self->ntown_rows, order);
 }

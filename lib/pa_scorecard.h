@@ -136,4 +136,23 @@ const pa_scorecard_target_t *pa_scorecard_find_target(const pa_scorecard_t *self
  * code. Pure. */
 void pa_scorecard_rank(const pa_scorecard_t *self, size_t *order);
 
+/* A district page's towns (pingan.town) and their judgement rows
+ * (pingan.v_target_status, level town), kept apart from the district and
+ * city rows that every format lists. Copied; PA_OK or PA_ENOMEM. */
+int pa_scorecard_add_town(pa_scorecard_t *self, const pa_scorecard_district_t *t, pa_err_t *err);
+int pa_scorecard_add_town_row(pa_scorecard_t *self, const pa_scorecard_row_t *r, pa_err_t *err);
+size_t pa_scorecard_town_count(const pa_scorecard_t *self);
+const pa_scorecard_district_t *pa_scorecard_town_at(const pa_scorecard_t *self, size_t i);
+size_t pa_scorecard_town_row_count(const pa_scorecard_t *self);
+const pa_scorecard_row_t *pa_scorecard_find_town_row(const pa_scorecard_t *self, const char *town,
+                                                     const char *target_id);
+/* The towns in the heat map's ranking (as pa_scorecard_rank; n =
+ * pa_scorecard_town_count). */
+void pa_scorecard_rank_towns(const pa_scorecard_t *self, size_t *order);
+
+/* A district page's place among all districts by that ranking: 1 = worst of
+ * `of`. 0 when unknown. */
+void pa_scorecard_set_rank(pa_scorecard_t *self, int rank, int of);
+int pa_scorecard_rank_of(const pa_scorecard_t *self, int *of);
+
 #endif

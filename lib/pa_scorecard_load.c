@@ -175,7 +175,11 @@ static int s_load_districts(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
     return rc;
 }
 
-static int s_load_rows(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
+/* Judgement rows of sql (PA_SQL_SC_ROWS' columns; params: period type,
+ * start, district) into the scorecard's district rows or, with towns, its
+ * town rows. */
+static int s_rows(pa_scorecard_t *self, PGconn *conn, const char *sql, bool towns,
+                  const char *source, pa_err_t *err)
 {
     static const char *const names[] = {
         "target_id",     "indicator_code",   "level",
@@ -196,10 +200,9 @@ static int s_load_rows(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
     const char *params[PA_SQL_SC_ROWS_NPARAMS] = {pa_period_type_name(period->type), start,
                                                   pa_scorecard_district(self)};
     PGresult *res = NULL;
-    int rc = s_exec(conn, PA_SQL_SC_ROWS, PA_SQL_SC_ROWS_NPARAMS, params,
-                    "pingan.v_district_scorecard", &res, err);
+    int rc = s_exec(conn, sql, PA_SQL_SC_ROWS_NPARAMS, params, source, &res, err);
     if (rc == PA_OK)
-        rc = s_columns(res, names, c, N, "pingan.v_district_scorecard", err);
+        rc = s_columns(res, names, c, N, source, err);
     for (int i = 0; rc == PA_OK && i < PQntuples(res); i++) {
         pa_scorecard_row_t r = {
             .target_id = s_text(res, i, c[0]),
@@ -230,9 +233,68 @@ static int s_load_rows(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
         const char *end = s_text(res, i, c[18]);
         if (end && pa_date_parse(end, &r.ytd_end, NULL) != PA_OK)
             r.ytd_end = 0;
-        rc = pa_scorecard_add_row(self, &r, err);
+        rc = towns ? pa_scorecard_add_town_row(self, &r, err) : pa_scorecard_add_row(self, &r, err);
     }
     PQclear(res);
+    return rc;
+}
+
+static int s_load_rows(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
+{
+    return s_rows(self, conn, PA_SQL_SC_ROWS, false, "pingan.v_district_scorecard", err);
+}
+
+/* A district page: its towns and their rows, and its rank among all
+ * districts, by the same ranking as the city's heat map (computed on a
+ * scorecard of the whole city, so that the rule lives in one place). */
+static int s_load_district_extras(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
+{
+    static const char *const names[] = {"code", "name_zh", "name_en"};
+    int c[3] = {0};
+    const char *params[PA_SQL_SC_TOWNS_NPARAMS] = {pa_scorecard_district(self)};
+    pa_scorecard_t *city = NULL;
+    size_t *order = NULL;
+    PGresult *res = NULL;
+    int rc =
+        s_exec(conn, PA_SQL_SC_TOWNS, PA_SQL_SC_TOWNS_NPARAMS, params, "pingan.town", &res, err);
+    if (rc == PA_OK)
+        rc = s_columns(res, names, c, 3, "pingan.town", err);
+    for (int i = 0; rc == PA_OK && i < PQntuples(res); i++) {
+        pa_scorecard_district_t t = {s_text(res, i, c[0]), s_text(res, i, c[1]),
+                                     s_text(res, i, c[2])};
+        rc = pa_scorecard_add_town(self, &t, err);
+    }
+    PQclear(res);
+    if (rc == PA_OK)
+        rc = s_rows(self, conn, PA_SQL_SC_TOWN_ROWS, true, "pingan.v_target_status", err);
+    if (rc != PA_OK)
+        goto cleanup;
+    city = pa_scorecard_new(pa_scorecard_period(self), NULL, err);
+    if (!city) {
+        rc = PA_ENOMEM;
+        goto cleanup;
+    }
+    rc = s_load_targets(city, conn, err);
+    if (rc == PA_OK)
+        rc = s_load_districts(city, conn, err);
+    if (rc == PA_OK)
+        rc = s_load_rows(city, conn, err);
+    if (rc != PA_OK)
+        goto cleanup;
+    size_t n = pa_scorecard_district_count(city);
+    order = calloc(n ? n : 1, sizeof *order);
+    if (!order) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory ranking the districts");
+        goto cleanup;
+    }
+    pa_scorecard_rank(city, order);
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(pa_scorecard_district_at(city, order[k])->code, pa_scorecard_district(self)) ==
+            0)
+            pa_scorecard_set_rank(self, (int)k + 1, (int)n);
+cleanup:
+    free(order);
+    pa_scorecard_destroy(&city);
     return rc;
 }
 
@@ -311,6 +373,8 @@ int pa_scorecard_load(pa_scorecard_t *self, const char *conninfo, pa_err_t *err)
         rc = s_load_rows(self, conn, err);
     if (rc == PA_OK && pa_scorecard_row_count(self) == 0)
         rc = s_no_rows(self, conn, err);
+    if (rc == PA_OK && pa_scorecard_district(self))
+        rc = s_load_district_extras(self, conn, err);
     if (rc == PA_OK)
         rc = s_load_trend(self, conn, err);
     if (rc == PA_OK) {

@@ -54,6 +54,24 @@
     "ORDER BY s.area_code = pingan.city_code() DESC, s.area_code, left(s.target_id, 1) DESC, "     \
     "length(s.target_id), s.target_id"
 
+/* $1 district code: its towns. */
+#define PA_SQL_SC_TOWNS_NPARAMS 1
+#define PA_SQL_SC_TOWNS                                                                            \
+    "SELECT code, name_zh, name_en FROM pingan.town WHERE district_code = $1::text ORDER BY code"
+
+/* $1 period_type, $2 period_start, $3 district code: the town rows of that
+ * district, with PA_SQL_SC_ROWS' columns, by town then target. */
+#define PA_SQL_SC_TOWN_ROWS                                                                        \
+    "SELECT s.target_id, s.indicator_code, s.level, s.area_code, s.area_name, s.status, "          \
+    "s.verdict, s.reference_source, s.unit, s.coverage, s.actual, s.reference, s.threshold, "      \
+    "s.margin, s.ytd_actual, s.ytd_reference, s.projection, s.in_progress, "                       \
+    "to_char(s.ytd_end, 'YYYY-MM-DD') AS ytd_end, s.months_covered, s.months_expected, "           \
+    "s.units_covered, s.units_expected, false AS share, NULL::numeric AS share_total "             \
+    "FROM pingan.v_target_status AS s JOIN pingan.town AS w ON w.code = s.area_code "              \
+    "WHERE s.level = 'town' AND s.period_type = $1::text AND s.period_start = $2::date "           \
+    "AND w.district_code = $3::text "                                                              \
+    "ORDER BY s.area_code, left(s.target_id, 1) DESC, length(s.target_id), s.target_id"
+
 /* $1 period_type: the first and last judged period of that type. */
 #define PA_SQL_SC_JUDGED_NPARAMS 1
 #define PA_SQL_SC_JUDGED                                                                           \

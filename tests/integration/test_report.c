@@ -443,12 +443,30 @@ Test(report, html_pages_render_print_and_screenshot_in_chromium)
     int pages = s_pdf_pages(pdf);
     cr_assert(pages >= 1 && pages <= 2, "the city month prints on %d pages", pages);
 
-    /* A district page: its own targets, trends and cells. */
+    /* A district page: its own targets and trends, its towns' heat map (the
+     * targets judged for towns) and its rank among the 38. */
     snprintf(html, sizeof html, "%s/district-500102.html", dir);
     page = s_html((char *[]){"--period", "2024", "--district", "500102", NULL}, html);
     cr_assert(strstr(page, "涪陵区 (500102)"), "%.600s", page);
     cr_assert(strstr(page, "区县目标"));
-    cr_assert_eq(s_count(page, "<rect class=\"cell\""), 11);
+    long town_targets = pa_testdb_long(
+        &s_db, "SELECT count(DISTINCT s.target_id) FROM pingan.v_target_status AS s "
+               "JOIN pingan.town AS w ON w.code = s.area_code WHERE s.level = 'town' "
+               "AND w.district_code = '500102' AND s.period_type = 'year' "
+               "AND s.period_start = '2024-01-01'");
+    cr_assert_geq(town_targets, 2, "T7 and T10 at least are judged for towns");
+    cr_assert_eq(s_count(page, "<rect class=\"cell\""), 28 * town_targets,
+                 "one cell per town x target judged for towns");
+    cr_assert(strstr(page, "town × target heat map"));
+    char *town = pa_testdb_text(&s_db, "SELECT min(code) FROM pingan.town "
+                                       "WHERE district_code = '500102'");
+    char cell[128];
+    snprintf(cell, sizeof cell, "data-area=\"%s\" data-target=\"T10\"", town);
+    cr_assert(strstr(page, cell), "a T10 cell for town %s", town);
+    free(town);
+    cr_assert(strstr(page, "<p class=\"rank\" data-rank=\"1\" data-of=\"38\">"),
+              "500102 misses most of the 38: %.3000s", page);
+    cr_assert(strstr(page, "rank 1 of 38 districts (worst first"));
     cr_assert(strstr(page, "本区县趋势"));
     cr_assert(strstr(page, "28/28 towns, 6/6 months"), "the district's coverage");
     free(page);

@@ -639,11 +639,31 @@ Test(scorecard, table_of_one_district)
     cr_assert(strstr(text, "· 无数据 no data"), "targets without a row");
     cr_assert_null(strstr(text, "区县 × 目标"), "no matrix for one district");
     free(text);
+    /* The district page's heat map is its towns' (columns: the targets
+     * judged for towns), and it says its rank among the districts. */
+    pa_scorecard_district_t t1 = {"500101001", "高笋塘街道", "Gaosuntang"};
+    pa_scorecard_district_t t2 = {"500101002", "太白街道", "Taibai"};
+    cr_assert_eq(pa_scorecard_add_town(sc, &t1, NULL), PA_OK);
+    cr_assert_eq(pa_scorecard_add_town(sc, &t2, NULL), PA_OK);
+    pa_scorecard_row_t tr = s_row("T9", "500101002", "missed", 0.5, 0.95, -0.45);
+    tr.level = "town";
+    cr_assert_eq(pa_scorecard_add_town_row(sc, &tr, NULL), PA_OK);
+    pa_scorecard_set_rank(sc, 3, 38);
     char *html = s_render(sc, pa_render_html, NULL);
-    cr_assert_eq(s_count(html, "<rect class=\"cell\""), NTARG);
+    cr_assert_eq(s_count(html, "<rect class=\"cell\""), 2, "two towns x one target");
+    cr_assert(strstr(html, "data-area=\"500101002\" data-rank=\"1\""), "the missing town first");
+    cr_assert(strstr(html, "town × target heat map"));
+    cr_assert(strstr(html, "data-rank=\"3\" data-of=\"38\""));
+    cr_assert(strstr(html, "rank 3 of 38 districts"));
     cr_assert(strstr(html, "万州区 (500101)"), "%.800s", html);
     cr_assert(strstr(html, "区县目标"));
     free(html);
+    size_t order[2];
+    pa_scorecard_rank_towns(sc, order);
+    cr_assert(order[0] == 1 && order[1] == 0, "the town with a miss ranks first");
+    int of = 0;
+    cr_assert_eq(pa_scorecard_rank_of(sc, &of), 3);
+    cr_assert_eq(of, 38);
     pa_scorecard_destroy(&sc);
 }
 
