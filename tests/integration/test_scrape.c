@@ -380,3 +380,39 @@ Test(scrape, a_bad_or_taken_address_stops_the_worker)
     free(log);
     pa_testenv_stop_worker(w);
 }
+
+/* The rules docs/operations.md recommends are rules Prometheus would load,
+ * over metric names this worker serves. */
+Test(scrape, the_documented_alerting_rules_load_and_name_served_metrics)
+{
+    char rules[512], out[512], cmd[1200], ep[64], werr[512];
+    pa_testenv_src("docs/alerts.yml", rules, sizeof rules);
+    pa_testenv_tmp("rules.out", out, sizeof out);
+    snprintf(cmd, sizeof cmd, "promtool check rules '%s' >'%s' 2>&1", rules, out);
+    int status = system(cmd);
+    char *text = pa_testenv_slurp(out);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "promtool check rules: %s", text);
+    free(text);
+    int port = 0;
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t w = s_start_worker(ep, pa_testenv_tmp("mw4.err", werr, sizeof werr), &port);
+    char *metrics = s_scrape(port);
+    char *yml = pa_testenv_slurp(rules);
+    int named = 0;
+    for (const char *p = strstr(yml, "pingan_"); p; p = strstr(p + 1, "pingan_")) {
+        char name[96];
+        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+        snprintf(name, sizeof name, "# TYPE %.*s ", (int)n, p);
+        /* Histogram series are served under the family's name. */
+        char *suffix = strstr(name, "_bucket ");
+        if (suffix)
+            strcpy(suffix, " ");
+        cr_assert(strstr(metrics, name), "alerts.yml names %.*s, which the worker does not serve",
+                  (int)n, p);
+        named++;
+    }
+    cr_assert_gt(named, 8);
+    free(yml);
+    free(metrics);
+    pa_testenv_stop_worker(w);
+}
