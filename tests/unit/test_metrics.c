@@ -1,7 +1,7 @@
 /* test_metrics.c - the metrics registry without a server: address parsing,
  * what the exposition says after known updates, histogram buckets, the
  * lag gauge growing between passes, and updates from several threads.
- * (tests/integration/test_scrape.c scrapes a real worker and runs
+ * (tests/integration/test_operations.c scrapes a real worker and runs
  * promtool.) */
 #include <criterion/criterion.h>
 #include <pthread.h>

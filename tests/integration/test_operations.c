@@ -1,9 +1,10 @@
-/* test_scrape.c - the operator's view: a real pingan-worker serving
- * /metrics, real producers and hand-made frames sent to it, and a plain
- * socket scraping the endpoint. The counters must say what happened (as
- * the database and the producers saw it), `promtool check metrics` must
- * accept the text, and SIGUSR1 and --stats-interval-s must log the same
- * counters. */
+/* test_operations.c - the operator's view (docs/operations.md): a real
+ * pingan-worker serving /metrics, real producers and hand-made frames sent
+ * to it, and a plain socket scraping the endpoint. The counters must say
+ * what happened (as the database and the producers saw it), `promtool
+ * check metrics` must accept the text, SIGUSR1 and --stats-interval-s must
+ * log the same counters, and pingan-produce --progress must tell how far
+ * it is. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -33,7 +34,7 @@ static void s_teardown(void)
     pa_testdb_drop(&s_db);
 }
 
-TestSuite(scrape, .init = s_setup, .fini = s_teardown, .timeout = 300);
+TestSuite(operations, .init = s_setup, .fini = s_teardown, .timeout = 300);
 
 static long s_now_ms(void)
 {
@@ -217,7 +218,7 @@ static char *s_scrape_until(int port, const char *sample, double want, int timeo
     return text;
 }
 
-Test(scrape, counters_say_what_happened_and_promtool_accepts_them)
+Test(operations, counters_say_what_happened_and_promtool_accepts_them)
 {
     char ep[64], werr[512], out[512], err[512], csv[512], json[512], bad[512];
     int port = 0;
@@ -328,7 +329,7 @@ Test(scrape, counters_say_what_happened_and_promtool_accepts_them)
     pa_testenv_stop_worker(w);
 }
 
-Test(scrape, reconnects_to_postgresql_are_counted)
+Test(operations, reconnects_to_postgresql_are_counted)
 {
     char ep[64], werr[512], out[512], err[512], csv[512];
     int port = 0;
@@ -355,7 +356,7 @@ Test(scrape, reconnects_to_postgresql_are_counted)
     pa_testenv_stop_worker(w);
 }
 
-Test(scrape, a_bad_or_taken_address_stops_the_worker)
+Test(operations, a_bad_or_taken_address_stops_the_worker)
 {
     char ep[64], ep2[64], werr[512], werr2[512], bin[512];
     int port = 0;
@@ -383,7 +384,7 @@ Test(scrape, a_bad_or_taken_address_stops_the_worker)
 
 /* The rules docs/operations.md recommends are rules Prometheus would load,
  * over metric names this worker serves. */
-Test(scrape, the_documented_alerting_rules_load_and_name_served_metrics)
+Test(operations, the_documented_alerting_rules_load_and_name_served_metrics)
 {
     char rules[512], out[512], cmd[1200], ep[64], werr[512];
     pa_testenv_src("docs/alerts.yml", rules, sizeof rules);
@@ -414,5 +415,83 @@ Test(scrape, the_documented_alerting_rules_load_and_name_served_metrics)
     cr_assert_gt(named, 8);
     free(yml);
     free(metrics);
+    pa_testenv_stop_worker(w);
+}
+
+/* Lines of text starting with prefix. */
+static int s_count_prefix(const char *text, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += strncmp(p, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+Test(operations, producer_progress_is_off_by_default_then_once_a_second_and_at_the_end)
+{
+    char ep[64], werr[512], out[512], err[512], csv[512], json[512], bin[512];
+    int port = 0;
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t w = s_start_worker(ep, pa_testenv_tmp("mw5.err", werr, sizeof werr), &port);
+    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
+    pa_testenv_src("examples/2024-03.json", json, sizeof json);
+    pa_testenv_tmp("mp5.out", out, sizeof out);
+    pa_testenv_tmp("mp5.err", err, sizeof err);
+    cr_assert_eq(s_produce(ep, csv, out, err), 0);
+    char *text = pa_testenv_slurp(err);
+    cr_assert_eq(s_count_prefix(text, "pingan-produce: progress"), 0, "%s", text);
+    free(text);
+
+    /* A year of one town per district, one report per submission and one
+     * in flight: a run of a few seconds. */
+    char year[512];
+    FILE *f = fopen(pa_testenv_tmp("myear.csv", year, sizeof year), "w");
+    cr_assert(f);
+    fputs("district,period,town,indicator,count,numerator,denominator\n", f);
+    PGresult *res = PQexec(s_db.conn, "SELECT district_code, min(code) FROM pingan.town "
+                                      "GROUP BY 1 ORDER BY 1");
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    for (int m = 1; m <= 12; m++)
+        for (int i = 0; i < PQntuples(res); i++)
+            fprintf(f, "%s,2023-%02d,%s,fire_incidents,%d,,\n", PQgetvalue(res, i, 0), m,
+                    PQgetvalue(res, i, 1), m % 3);
+    PQclear(res);
+    cr_assert_eq(fclose(f), 0);
+    char *argv[] = {pa_testenv_bin("pingan-produce", bin, sizeof bin),
+                    "--connect",
+                    ep,
+                    "--quiet",
+                    "--progress",
+                    "--batch-reports",
+                    "1",
+                    "--window",
+                    "1",
+                    year,
+                    NULL};
+    cr_assert_eq(pa_testenv_wait(pa_testenv_spawn(argv, NULL, out, err), 120000), 0);
+    long reports = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report WHERE "
+                                         "period_start < '2024-01-01'");
+    cr_assert_gt(reports, 300);
+    text = pa_testenv_slurp(err);
+    char want[128];
+    snprintf(want, sizeof want,
+             "pingan-produce: progress sent=%ld/%ld acknowledged=%ld rate=", reports, reports,
+             reports);
+    const char *last = strstr(text, want);
+    cr_assert(last, "no final progress line %s in:\n%s", want, text);
+    double elapsed = 0;
+    const char *e = strstr(last, " elapsed=");
+    cr_assert(e && sscanf(e, " elapsed=%lfs", &elapsed) == 1, "%s", last);
+    cr_assert(strstr(last, " eta=0s ") && strstr(last, "s done\n"), "%s", last);
+    int lines = s_count_prefix(text, "pingan-produce: progress");
+    cr_assert(lines >= 2 && lines <= (int)elapsed + 2,
+              "%d progress lines in %.1f s: one a second and the last", lines, elapsed);
+    /* Before the end, a line says what is left and when it will be done. */
+    char *first = strstr(text, "pingan-produce: progress sent=");
+    cr_assert(first != last, "%s", text);
+    *strchr(first, '\n') = '\0';
+    cr_assert(strstr(first, " eta=") && !strstr(first, " eta=0s ") && !strstr(first, " done"), "%s",
+              first);
+    free(text);
     pa_testenv_stop_worker(w);
 }
