@@ -218,17 +218,49 @@ static char *s_scrape_until(int port, const char *sample, double want, int timeo
     return text;
 }
 
+/* Lines of text starting with prefix. */
+static int s_count_prefix(const char *text, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += strncmp(p, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+/* One worker serving /metrics on a port it picked, the files a test's
+ * processes write to, and the example month. */
+typedef struct {
+    char ep[64];              /* the worker's endpoint */
+    char werr[512];           /* its log */
+    char out[512], err[512];  /* a producer's stdout and stderr */
+    char csv[512], json[512]; /* examples/2024-03.* */
+    int port;                 /* of /metrics */
+    pid_t worker;
+} s_scene_t;
+
+static void s_scene_start(s_scene_t *sc, const char *name)
+{
+    char file[96];
+    pa_testenv_endpoint(sc->ep, sizeof sc->ep);
+    snprintf(file, sizeof file, "%s-worker.err", name);
+    pa_testenv_tmp(file, sc->werr, sizeof sc->werr);
+    snprintf(file, sizeof file, "%s-producer.out", name);
+    pa_testenv_tmp(file, sc->out, sizeof sc->out);
+    snprintf(file, sizeof file, "%s-producer.err", name);
+    pa_testenv_tmp(file, sc->err, sizeof sc->err);
+    pa_testenv_src("examples/2024-03.csv", sc->csv, sizeof sc->csv);
+    pa_testenv_src("examples/2024-03.json", sc->json, sizeof sc->json);
+    sc->worker = s_start_worker(sc->ep, sc->werr, &sc->port);
+}
+
 Test(operations, counters_say_what_happened_and_promtool_accepts_them)
 {
-    char ep[64], werr[512], out[512], err[512], csv[512], json[512], bad[512];
-    int port = 0;
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_start_worker(ep, pa_testenv_tmp("mw1.err", werr, sizeof werr), &port);
-    pa_testenv_tmp("mp1.out", out, sizeof out);
-    pa_testenv_tmp("mp1.err", err, sizeof err);
+    char bad[512];
+    s_scene_t sc;
+    s_scene_start(&sc, "counters");
 
     /* Before anything happened: every counter at 0, the reasons listed. */
-    char *text = s_scrape(port);
+    char *text = s_scrape(sc.port);
     cr_assert_eq(s_value(text, "pingan_reports_stored_total"), 0);
     cr_assert_eq(s_value(text, "pingan_reports_rejected_total{reason=\"stale_revision\"}"), 0);
     cr_assert_eq(s_value(text, "pingan_frames_refused_total{reason=\"undecodable\"}"), 0);
@@ -239,10 +271,8 @@ Test(operations, counters_say_what_happened_and_promtool_accepts_them)
     free(text);
 
     /* The example month, then three reports with one problem each. */
-    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
-    pa_testenv_src("examples/2024-03.json", json, sizeof json);
-    cr_assert_eq(s_produce(ep, csv, out, err), 0);
-    cr_assert_eq(s_produce(ep, json, out, err), 0);
+    cr_assert_eq(s_produce(sc.ep, sc.csv, sc.out, sc.err), 0);
+    cr_assert_eq(s_produce(sc.ep, sc.json, sc.out, sc.err), 0);
     long examples = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report");
     cr_assert_gt(examples, 5);
     FILE *f = fopen(pa_testenv_tmp("mbad.csv", bad, sizeof bad), "w");
@@ -254,16 +284,16 @@ Test(operations, counters_say_what_happened_and_promtool_accepts_them)
           "500105,2024-02,,event_closure,,9,10\n",
           f);
     cr_assert_eq(fclose(f), 0);
-    cr_assert_eq(s_produce(ep, bad, out, err), 1, "rejections exit 1");
+    cr_assert_eq(s_produce(sc.ep, bad, sc.out, sc.err), 1, "rejections exit 1");
     long stored = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report");
     cr_assert_eq(stored, examples + 1);
     /* The examples again: every report a duplicate. */
-    cr_assert_eq(s_produce(ep, csv, out, err), 0);
-    cr_assert_eq(s_produce(ep, json, out, err), 0);
-    s_send_refused_frames(ep);
+    cr_assert_eq(s_produce(sc.ep, sc.csv, sc.out, sc.err), 0);
+    cr_assert_eq(s_produce(sc.ep, sc.json, sc.out, sc.err), 0);
+    s_send_refused_frames(sc.ep);
     pa_testdb_wait_aggregated(&s_db, 60000);
 
-    text = s_scrape_until(port, "pingan_aggregation_queued_keys", 0, 20000);
+    text = s_scrape_until(sc.port, "pingan_aggregation_queued_keys", 0, 20000);
     cr_assert_eq(s_value(text, "pingan_reports_stored_total"), stored);
     cr_assert_eq(s_value(text, "pingan_reports_duplicate_total"), examples);
     cr_assert_eq(s_value(text, "pingan_reports_rejected_total{reason=\"town_not_in_district\"}"),
@@ -299,20 +329,20 @@ Test(operations, counters_say_what_happened_and_promtool_accepts_them)
 
     /* Only /metrics, only reads. */
     char *body = NULL;
-    cr_assert_eq(s_http(port, "GET", "/", &body, NULL), 404);
+    cr_assert_eq(s_http(sc.port, "GET", "/", &body, NULL), 404);
     free(body);
-    cr_assert_eq(s_http(port, "POST", "/metrics", &body, NULL), 405);
+    cr_assert_eq(s_http(sc.port, "POST", "/metrics", &body, NULL), 405);
     free(body);
 
     /* SIGUSR1 logs the same counters, reasons included; the periodic line
      * (every second here) the main ones. */
     char want[160];
     snprintf(want, sizeof want, " stored=%ld ", stored);
-    cr_assert(pa_testenv_wait_for_text(werr, " running", 5000), "no periodic counters line");
-    kill(w, SIGUSR1);
-    cr_assert(pa_testenv_wait_for_text(werr, "counters on request", 5000),
+    cr_assert(pa_testenv_wait_for_text(sc.werr, " running", 5000), "no periodic counters line");
+    kill(sc.worker, SIGUSR1);
+    cr_assert(pa_testenv_wait_for_text(sc.werr, "counters on request", 5000),
               "SIGUSR1 logged nothing");
-    char *log = pa_testenv_slurp(werr);
+    char *log = pa_testenv_slurp(sc.werr);
     const char *line = strstr(log, "counters on request");
     while (line > log && line[-1] != '\n')
         line--;
@@ -326,15 +356,13 @@ Test(operations, counters_say_what_happened_and_promtool_accepts_them)
     cr_assert(strstr(line, want), "%s in: %s", want, line);
     free(log);
     free(text);
-    pa_testenv_stop_worker(w);
+    pa_testenv_stop_worker(sc.worker);
 }
 
 Test(operations, reconnects_to_postgresql_are_counted)
 {
-    char ep[64], werr[512], out[512], err[512], csv[512];
-    int port = 0;
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_start_worker(ep, pa_testenv_tmp("mw2.err", werr, sizeof werr), &port);
+    s_scene_t sc;
+    s_scene_start(&sc, "reconnects");
     /* Both of the worker's sessions end, as when PostgreSQL restarts. */
     char sql[256];
     snprintf(sql, sizeof sql,
@@ -342,30 +370,26 @@ Test(operations, reconnects_to_postgresql_are_counted)
              "WHERE datname = '%s' AND application_name = 'pingan'",
              s_db.dbname);
     cr_assert_eq(pa_testdb_long(&s_db, sql), 2, "the store's and the aggregation's sessions");
-    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
-    cr_assert_eq(s_produce(ep, csv, pa_testenv_tmp("mp2.out", out, sizeof out),
-                           pa_testenv_tmp("mp2.err", err, sizeof err)),
-                 0);
+    cr_assert_eq(s_produce(sc.ep, sc.csv, sc.out, sc.err), 0);
     char *text = s_scrape_until(
-        port, "pingan_postgres_reconnects_total{connection=\"aggregation\"}", 1, 20000);
+        sc.port, "pingan_postgres_reconnects_total{connection=\"aggregation\"}", 1, 20000);
     cr_assert_eq(s_value(text, "pingan_postgres_reconnects_total{connection=\"store\"}"), 1);
     cr_assert_eq(s_value(text, "pingan_reports_stored_total"),
                  pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"));
     s_assert_promtool_accepts(text);
     free(text);
-    pa_testenv_stop_worker(w);
+    pa_testenv_stop_worker(sc.worker);
 }
 
 Test(operations, a_bad_or_taken_address_stops_the_worker)
 {
-    char ep[64], ep2[64], werr[512], werr2[512], bin[512];
-    int port = 0;
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_start_worker(ep, pa_testenv_tmp("mw3.err", werr, sizeof werr), &port);
+    char ep2[64], werr2[512], bin[512];
+    s_scene_t sc;
+    s_scene_start(&sc, "taken");
     pa_testenv_bin("pingan-worker", bin, sizeof bin);
     pa_testenv_endpoint(ep2, sizeof ep2);
     char taken[64];
-    snprintf(taken, sizeof taken, "127.0.0.1:%d", port);
+    snprintf(taken, sizeof taken, "127.0.0.1:%d", sc.port);
     char *argv[] = {bin, "--bind", ep2, "--metrics", taken, NULL};
     pid_t p =
         pa_testenv_spawn(argv, s_db.dbname, NULL, pa_testenv_tmp("mw3b.err", werr2, sizeof werr2));
@@ -379,25 +403,24 @@ Test(operations, a_bad_or_taken_address_stops_the_worker)
     log = pa_testenv_slurp(werr2);
     cr_assert(strstr(log, "--metrics: '9555' is not HOST:PORT"), "%s", log);
     free(log);
-    pa_testenv_stop_worker(w);
+    pa_testenv_stop_worker(sc.worker);
 }
 
 /* The rules docs/operations.md recommends are rules Prometheus would load,
  * over metric names this worker serves. */
 Test(operations, the_documented_alerting_rules_load_and_name_served_metrics)
 {
-    char rules[512], out[512], cmd[1200], ep[64], werr[512];
+    char rules[512], rout[512], cmd[1200];
     pa_testenv_src("docs/alerts.yml", rules, sizeof rules);
-    pa_testenv_tmp("rules.out", out, sizeof out);
-    snprintf(cmd, sizeof cmd, "promtool check rules '%s' >'%s' 2>&1", rules, out);
+    pa_testenv_tmp("rules.out", rout, sizeof rout);
+    snprintf(cmd, sizeof cmd, "promtool check rules '%s' >'%s' 2>&1", rules, rout);
     int status = system(cmd);
-    char *text = pa_testenv_slurp(out);
+    char *text = pa_testenv_slurp(rout);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "promtool check rules: %s", text);
     free(text);
-    int port = 0;
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_start_worker(ep, pa_testenv_tmp("mw4.err", werr, sizeof werr), &port);
-    char *metrics = s_scrape(port);
+    s_scene_t sc;
+    s_scene_start(&sc, "rules");
+    char *metrics = s_scrape(sc.port);
     char *yml = pa_testenv_slurp(rules);
     int named = 0;
     for (const char *p = strstr(yml, "pingan_"); p; p = strstr(p + 1, "pingan_")) {
@@ -415,30 +438,16 @@ Test(operations, the_documented_alerting_rules_load_and_name_served_metrics)
     cr_assert_gt(named, 8);
     free(yml);
     free(metrics);
-    pa_testenv_stop_worker(w);
-}
-
-/* Lines of text starting with prefix. */
-static int s_count_prefix(const char *text, const char *prefix)
-{
-    int n = 0;
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-        n += strncmp(p, prefix, strlen(prefix)) == 0;
-    return n;
+    pa_testenv_stop_worker(sc.worker);
 }
 
 Test(operations, producer_progress_is_off_by_default_then_once_a_second_and_at_the_end)
 {
-    char ep[64], werr[512], out[512], err[512], csv[512], json[512], bin[512];
-    int port = 0;
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_start_worker(ep, pa_testenv_tmp("mw5.err", werr, sizeof werr), &port);
-    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
-    pa_testenv_src("examples/2024-03.json", json, sizeof json);
-    pa_testenv_tmp("mp5.out", out, sizeof out);
-    pa_testenv_tmp("mp5.err", err, sizeof err);
-    cr_assert_eq(s_produce(ep, csv, out, err), 0);
-    char *text = pa_testenv_slurp(err);
+    char bin[512];
+    s_scene_t sc;
+    s_scene_start(&sc, "progress");
+    cr_assert_eq(s_produce(sc.ep, sc.csv, sc.out, sc.err), 0);
+    char *text = pa_testenv_slurp(sc.err);
     cr_assert_eq(s_count_prefix(text, "pingan-produce: progress"), 0, "%s", text);
     free(text);
 
@@ -459,7 +468,7 @@ Test(operations, producer_progress_is_off_by_default_then_once_a_second_and_at_t
     cr_assert_eq(fclose(f), 0);
     char *argv[] = {pa_testenv_bin("pingan-produce", bin, sizeof bin),
                     "--connect",
-                    ep,
+                    sc.ep,
                     "--quiet",
                     "--progress",
                     "--batch-reports",
@@ -468,11 +477,11 @@ Test(operations, producer_progress_is_off_by_default_then_once_a_second_and_at_t
                     "1",
                     year,
                     NULL};
-    cr_assert_eq(pa_testenv_wait(pa_testenv_spawn(argv, NULL, out, err), 120000), 0);
+    cr_assert_eq(pa_testenv_wait(pa_testenv_spawn(argv, NULL, sc.out, sc.err), 120000), 0);
     long reports = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report WHERE "
                                          "period_start < '2024-01-01'");
     cr_assert_gt(reports, 300);
-    text = pa_testenv_slurp(err);
+    text = pa_testenv_slurp(sc.err);
     char want[128];
     snprintf(want, sizeof want,
              "pingan-produce: progress sent=%ld/%ld acknowledged=%ld rate=", reports, reports,
@@ -493,5 +502,5 @@ Test(operations, producer_progress_is_off_by_default_then_once_a_second_and_at_t
     cr_assert(strstr(first, " eta=") && !strstr(first, " eta=0s ") && !strstr(first, " done"), "%s",
               first);
     free(text);
-    pa_testenv_stop_worker(w);
+    pa_testenv_stop_worker(sc.worker);
 }
