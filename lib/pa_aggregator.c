@@ -1,5 +1,5 @@
 /* pa_aggregator.c - the aggregation thread (see pa_aggregator.h). The
- * mutex guards kicked, stop, done and cancel; the connection is the
+ * mutex guards kicked, stop and cancel; the connection is the
  * thread's alone once it runs. */
 #include "pa_aggregator.h"
 
@@ -27,7 +27,6 @@ struct pa_aggregator {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signalled by kick and destroy */
     bool kicked, stop;
-    uint64_t done;
 };
 
 /* One aggregate_pending call: keys done, or a negative PA_E* code. */
@@ -104,7 +103,6 @@ static void *s_run(void *arg)
             break;
         if (rc == PA_OK) {
             backoff_ms = PA_AGG_RETRY_FIRST_MS;
-            self->done += (uint64_t)keys;
             pa_metrics_add(self->metrics, PA_METRIC_AGGREGATED, (uint64_t)keys);
             if (keys > 0)
                 continue; /* more may be queued: no sleep while there is work */
@@ -189,12 +187,4 @@ void pa_aggregator_kick(pa_aggregator_t *self)
     self->kicked = true;
     pthread_cond_signal(&self->cv);
     pthread_mutex_unlock(&self->mu);
-}
-
-uint64_t pa_aggregator_done(pa_aggregator_t *self)
-{
-    pthread_mutex_lock(&self->mu);
-    uint64_t done = self->done;
-    pthread_mutex_unlock(&self->mu);
-    return done;
 }

@@ -33,7 +33,5 @@ void pa_aggregator_destroy(pa_aggregator_t **self_p);
 /* Wakes the thread now: a batch committed and queued keys. Thread-safe,
  * cheap, never blocks on the database. */
 void pa_aggregator_kick(pa_aggregator_t *self);
-/* District periods recomputed so far. Thread-safe. */
-uint64_t pa_aggregator_done(pa_aggregator_t *self);
 
 #endif
