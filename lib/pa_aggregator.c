@@ -1,5 +1,5 @@
 /* pa_aggregator.c - the aggregation thread (see pa_aggregator.h). The
- * mutex guards kicked, stop, done and cancel; the connection is the
+ * mutex guards kicked, stop and cancel; the connection is the
  * thread's alone once it runs. */
 #include "pa_aggregator.h"
 
@@ -11,12 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "pa_clock.h"
 #include "pa_store_sql.h"
 
 #define PA_AGG_RETRY_FIRST_MS 100
 
 struct pa_aggregator {
     const pa_log_t *log;
+    pa_metrics_t *metrics; /* may be NULL */
     pa_pg_t *pg;
     PGcancel *cancel; /* to interrupt a query from destroy */
     int districts, idle_ms, retry_max_ms;
@@ -25,7 +27,6 @@ struct pa_aggregator {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signalled by kick and destroy */
     bool kicked, stop;
-    uint64_t done;
 };
 
 /* One aggregate_pending call: keys done, or a negative PA_E* code. */
@@ -41,6 +42,21 @@ static int s_step(pa_aggregator_t *self, int *keys, pa_err_t *err)
         *keys = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
     return rc;
+}
+
+/* Records the queue as this pass left it. Only two cheap columns of the
+ * view are asked for (the planner drops the others); a failure is left
+ * for the next step to meet and report. */
+static void s_record_lag(pa_aggregator_t *self)
+{
+    PGresult *res = NULL;
+    if (pa_pg_exec(self->pg, PA_SQL_AGGREGATE_LAG, 0, NULL, PGRES_TUPLES_OK, &res, NULL) == PA_OK &&
+        PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        double age_s = PQgetisnull(res, 0, 1) ? 0 : atof(PQgetvalue(res, 0, 1));
+        pa_metrics_set_aggregation(self->metrics, atoll(PQgetvalue(res, 0, 0)),
+                                   (int64_t)(age_s * 1000.0), pa_clock_mono_ms());
+    }
+    PQclear(res);
 }
 
 /* Waits up to ms for a kick or stop; called with mu held. */
@@ -73,18 +89,21 @@ static void *s_run(void *arg)
         pa_err_clear(&err);
         bool reset = !pa_pg_ok(self->pg);
         int rc = reset ? pa_pg_reset(self->pg, &err) : s_step(self, &keys, &err);
+        if (!reset && rc == PA_OK)
+            s_record_lag(self);
         pthread_mutex_lock(&self->mu);
         if (reset && rc == PA_OK) {
             /* A new session has a new cancel key. */
             PQfreeCancel(self->cancel);
             self->cancel = PQgetCancel(pa_pg_conn(self->pg));
+            pa_metrics_add(self->metrics, PA_METRIC_RECONNECTS_AGGREGATION, 1);
             pa_log_info(self->log, "aggregation reconnected to PostgreSQL");
         }
         if (self->stop)
             break;
         if (rc == PA_OK) {
             backoff_ms = PA_AGG_RETRY_FIRST_MS;
-            self->done += (uint64_t)keys;
+            pa_metrics_add(self->metrics, PA_METRIC_AGGREGATED, (uint64_t)keys);
             if (keys > 0)
                 continue; /* more may be queued: no sleep while there is work */
             s_wait(self, self->idle_ms);
@@ -100,7 +119,8 @@ static void *s_run(void *arg)
 }
 
 pa_aggregator_t *pa_aggregator_new(const pa_pg_options_t *opt, const pa_log_t *log, int districts,
-                                   int idle_ms, int retry_max_ms, pa_err_t *err)
+                                   int idle_ms, int retry_max_ms, pa_metrics_t *metrics,
+                                   pa_err_t *err)
 {
     pa_aggregator_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -108,6 +128,7 @@ pa_aggregator_t *pa_aggregator_new(const pa_pg_options_t *opt, const pa_log_t *l
         return NULL;
     }
     self->log = log;
+    self->metrics = metrics;
     self->districts = districts > 0 ? districts : 1;
     self->idle_ms = idle_ms > 0 ? idle_ms : 1000;
     self->retry_max_ms = retry_max_ms > PA_AGG_RETRY_FIRST_MS ? retry_max_ms : 1000;
@@ -166,12 +187,4 @@ void pa_aggregator_kick(pa_aggregator_t *self)
     self->kicked = true;
     pthread_cond_signal(&self->cv);
     pthread_mutex_unlock(&self->mu);
-}
-
-uint64_t pa_aggregator_done(pa_aggregator_t *self)
-{
-    pthread_mutex_lock(&self->mu);
-    uint64_t done = self->done;
-    pthread_mutex_unlock(&self->mu);
-    return done;
 }

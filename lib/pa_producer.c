@@ -24,6 +24,7 @@
 
 #define PA_CONNECT_WAIT_MS 1000 /* longest wait for every worker before the first send */
 #define PA_WAKE_MS         200  /* longest poll: bounds how late a stop is seen */
+#define PA_PROGRESS_MS     1000 /* progress events at most this often */
 
 struct pa_producer {
     const pa_producer_config_t *cfg;
@@ -38,6 +39,7 @@ struct pa_producer {
     pa_producer_stats_t stats;
     int64_t started_ms;  /* monotonic start, for the deadline */
     int64_t deadline_ms; /* monotonic; INT64_MAX when none */
+    int64_t progress_ms; /* monotonic time of the next progress event */
     const volatile sig_atomic_t *stop;
 };
 
@@ -168,6 +170,7 @@ pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *
     self->started_ms = pa_clock_mono_ms();
     self->deadline_ms =
         cfg->deadline_s ? self->started_ms + (int64_t)cfg->deadline_s * 1000 : INT64_MAX;
+    self->progress_ms = self->started_ms + PA_PROGRESS_MS;
     if (cfg->sender && *cfg->sender) {
         snprintf(self->sender, sizeof self->sender, "%s", cfg->sender);
     } else {
@@ -379,6 +382,18 @@ static void s_timers(pa_producer_t *self)
     }
 }
 
+/* Tells the program how far the run is, when asked for and due (or final). */
+static void s_progress(pa_producer_t *self, bool final)
+{
+    if (!self->cfg->progress || !self->ev.progress)
+        return;
+    int64_t now = pa_clock_mono_ms();
+    if (!final && now < self->progress_ms)
+        return;
+    self->progress_ms = now + PA_PROGRESS_MS;
+    self->ev.progress(self->ev.arg, &self->stats, now - self->started_ms, final);
+}
+
 /* Why the run cannot go on, or PA_OK: a stop request, the deadline, or
  * no worker ever answering while submissions gave up. */
 static int s_check_end(pa_producer_t *self, pa_err_t *err)
@@ -422,6 +437,7 @@ static int s_service(pa_producer_t *self, pa_err_t *err)
     if (rc > 0 && (item.revents & ZMQ_POLLIN))
         s_drain(self);
     s_timers(self);
+    s_progress(self, false);
     return s_check_end(self, err);
 }
 
@@ -441,8 +457,10 @@ static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, pa_summary_t
         free(reports);
         return rc;
     }
+    self->stats.sent += n_reports;
     s_drain(self); /* pick up receipts already waiting, without blocking */
     s_timers(self);
+    s_progress(self, false);
     return s_check_end(self, err);
 }
 
@@ -592,5 +610,6 @@ int pa_producer_finish(pa_producer_t *self, const volatile sig_atomic_t *stop, p
         s_fail_flight(self, f,
                       rc == PA_ESTOP ? "stopped before a receipt came"
                                      : "no receipt before the deadline");
+    s_progress(self, true);
     return rc;
 }

@@ -26,6 +26,7 @@ typedef struct {
     int deadline_s;             /* bound of the whole run in seconds; 0 = none */
     bool dry_run;               /* check files, send nothing */
     bool quiet;                 /* no line per report, only the summary (the program's business) */
+    bool progress;              /* progress events, about once a second and at the end */
     const char *errors;         /* CSV file to write rejections to; "" = none (the program's) */
     const char *ignore_columns; /* CSV columns the reader skips, comma-separated; "" = none */
     const char *log_level;
@@ -34,6 +35,7 @@ typedef struct {
 typedef struct {
     uint64_t reports; /* read from files */
     uint64_t values;
+    uint64_t sent; /* put in flight (in the window, sent or about to be) */
     uint64_t stored;
     uint64_t duplicate;
     uint64_t rejected;
@@ -49,6 +51,9 @@ typedef struct {
     void (*settled)(void *arg, const pa_summary_t *r, int status, const pa_problems_t *problems);
     /* Sent, but given up (why: "no receipt after 6 attempts"...). */
     void (*failed)(void *arg, const pa_summary_t *r, const char *why);
+    /* With cfg->progress: the counters so far, elapsed_ms since the start;
+     * final on the last call, from pa_producer_finish. */
+    void (*progress)(void *arg, const pa_producer_stats_t *st, int64_t elapsed_ms, bool final);
     void *arg;
 } pa_producer_events_t;
 

@@ -39,6 +39,11 @@
 /* Recomputes the queued aggregates of up to $1 districts; returns the keys done. */
 #define PA_SQL_AGGREGATE_PENDING "SELECT pingan.aggregate_pending($1::int)"
 
+/* The aggregation lag for the metrics, after each pass: queued keys and
+ * the oldest one's age in seconds (NULL when none). */
+#define PA_SQL_AGGREGATE_LAG                                                                       \
+    "SELECT queued_keys, extract(epoch FROM oldest_age) FROM pingan.v_aggregate_lag"
+
 #define PA_SQL_COPY_VALUES                                                                         \
     "COPY pingan.value (report_pk, indicator_code, town_code, count, numerator, denominator) "     \
     "FROM STDIN WITH (FORMAT binary)"

@@ -20,6 +20,7 @@
 #include "pa_clock.h"
 #include "pa_codec.h"
 #include "pa_flush.h"
+#include "pa_metrics.h"
 #include "pa_pg.h"
 #include "pa_problem.h"
 #include "pa_store.h"
@@ -27,7 +28,6 @@
 
 #define PA_TAG_MAX             PA_BATCH_TAG_MAX
 #define PA_OVERSIZE_KEEP_BYTES 65536 /* head of an oversize frame kept in the quarantine */
-#define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
 #define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
 #define PA_AGGREGATE_DISTRICTS 10    /* districts per step: workers share a backfill */
 #define PA_AGGREGATE_IDLE_MS   1000  /* look for keys other workers queued this often */
@@ -50,8 +50,8 @@ struct pa_worker {
     pa_batch_t *batch;
     pa_aggregator_t *agg;
     pa_flush_policy_t policy;
-    /* Counters for the periodic and final summary lines. */
-    uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches, n_retry_later;
+    pa_metrics_t *metrics; /* counters for /metrics and the summary lines */
+    char metrics_addr[96]; /* where /metrics is served; "off" */
 };
 
 int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
@@ -80,6 +80,14 @@ int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
                           cfg->statement_timeout_ms);
     if (cfg->linger_ms < 0 || cfg->linger_ms > 600000)
         return pa_err_set(err, PA_EINVAL, "--linger-ms: %d is not in 0..600000", cfg->linger_ms);
+    char host[256];
+    int port;
+    if (cfg->metrics && *cfg->metrics &&
+        pa_metrics_parse_addr(cfg->metrics, host, sizeof host, &port, err) != PA_OK)
+        return PA_EINVAL;
+    if (cfg->stats_interval_s < 0 || cfg->stats_interval_s > 86400)
+        return pa_err_set(err, PA_EINVAL, "--stats-interval-s: %d is not in 0..86400",
+                          cfg->stats_interval_s);
     return PA_OK;
 }
 
@@ -138,6 +146,7 @@ void pa_worker_destroy(pa_worker_t **self_p)
         zmq_ctx_term(self->ctx); /* waits up to linger_ms for queued receipts */
     pa_store_destroy(&self->store);
     pa_catalog_destroy(&self->cat);
+    pa_metrics_destroy(&self->metrics); /* after the aggregator, which updates it */
     free(self);
     *self_p = NULL;
 }
@@ -194,6 +203,9 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
         pa_err_set(err, PA_ENOMEM, "out of memory");
         goto fail;
     }
+    self->metrics = pa_metrics_new(err);
+    if (!self->metrics)
+        goto fail;
     self->store = pa_store_new(&self->pg_opt, log, self->name, err);
     if (!self->store || pa_store_check_schema(self->store, err) != PA_OK ||
         pa_store_load_catalog(self->store, &self->cat, err) != PA_OK)
@@ -205,7 +217,7 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
     pa_pg_options_t agg_opt = self->pg_opt;
     agg_opt.statement_timeout_ms = 0;
     self->agg = pa_aggregator_new(&agg_opt, log, PA_AGGREGATE_DISTRICTS, PA_AGGREGATE_IDLE_MS,
-                                  cfg->retry_max_ms, err);
+                                  cfg->retry_max_ms, self->metrics, err);
     if (!self->agg)
         goto fail;
     self->ctx = zmq_ctx_new();
@@ -214,6 +226,11 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
         goto fail;
     }
     if (s_bind(self, err) != PA_OK)
+        goto fail;
+    snprintf(self->metrics_addr, sizeof self->metrics_addr, "off");
+    if (cfg->metrics && *cfg->metrics &&
+        pa_metrics_serve(self->metrics, cfg->metrics, self->metrics_addr, sizeof self->metrics_addr,
+                         err) != PA_OK)
         goto fail;
     return self;
 fail:
@@ -253,7 +270,7 @@ static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id
                            const unsigned char *tag, size_t tag_len, const char *sender,
                            const void *raw, size_t raw_len, int reason, const char *message)
 {
-    self->n_frames_rejected++;
+    pa_metrics_refused(self->metrics, reason);
     /* Debug only: a flood of garbage must not become a flood of log lines;
      * the periodic summary counts them. */
     pa_log_debug(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
@@ -292,6 +309,7 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     size_t tag_len = zmq_msg_size(&frames[2]);
     const void *body = zmq_msg_data(&frames[3]);
     size_t len = zmq_msg_size(&frames[3]);
+    pa_metrics_add(self->metrics, PA_METRIC_RECEIVED_BYTES, len);
     char msg[256];
     if (len > (size_t)self->cfg->max_submission_bytes) {
         snprintf(msg, sizeof msg, "submission of %zu bytes is above the limit of %d bytes", len,
@@ -331,12 +349,16 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     for (size_t i = 0; i < sub->n_items; i++)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
+    size_t n_items = sub->n_items;
     if (pa_batch_add(self->batch, id, id_len, tag, tag_len, sub, len, pa_clock_mono_ms()) !=
         PA_OK) {
         s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
                         PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
+        pa_metrics_add(self->metrics, PA_METRIC_SUBMISSIONS_RETRY_LATER, 1);
         pa_submission_destroy(&sub);
+        return;
     }
+    pa_metrics_add(self->metrics, PA_METRIC_RECEIVED, n_items);
 }
 
 /* Reads one multipart message without blocking; returns false when none. */
@@ -376,16 +398,19 @@ static void s_log_item(pa_worker_t *self, const pa_submission_t *sub, const pa_i
     char period[PA_PERIOD_SIZE];
     pa_period_format(&r->period, period);
     if (it->status == PA_STATUS_STORED) {
-        self->n_stored++;
+        pa_metrics_add(self->metrics, PA_METRIC_STORED, 1);
         pa_log_debug(self->log, "report=%s district=%s period=%s revision=%u values=%zu stored",
                      r->report_id, r->district, period, r->revision, r->n_values);
     } else if (it->status == PA_STATUS_DUPLICATE) {
-        self->n_duplicate++;
+        pa_metrics_add(self->metrics, PA_METRIC_DUPLICATE, 1);
         pa_log_debug(self->log, "report=%s district=%s period=%s duplicate", r->report_id,
                      r->district, period);
     } else {
-        self->n_rejected++;
         const pa_problem_t *p = it->problems.n ? &it->problems.items[0] : NULL;
+        if (it->status == PA_STATUS_REJECTED)
+            pa_metrics_rejected(self->metrics, p ? p->reason : PA_REASON_NONE);
+        else
+            pa_metrics_add(self->metrics, PA_METRIC_REPORTS_RETRY_LATER, 1);
         pa_log_info(self->log,
                     "report=%s district=%s period=%s sender=%s problems=%zu rejected: %s: %s",
                     r->report_id, r->district, period, sub->sender,
@@ -415,7 +440,7 @@ static void s_reply_all_retry(pa_worker_t *self)
                         PA_REASON_STORE_UNAVAILABLE,
                         "the worker could not store this submission: resend later");
     }
-    self->n_retry_later += pa_batch_count(self->batch);
+    pa_metrics_add(self->metrics, PA_METRIC_SUBMISSIONS_RETRY_LATER, pa_batch_count(self->batch));
 }
 
 /* Stores the batch and answers every entry: receipts after the commit, or
@@ -428,14 +453,17 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     int64_t started_ms = pa_clock_mono_ms();
     pa_flush_report_t rep;
     int rc = pa_flush_run(&self->policy, &self->sink, self->batch, stop, self->log, &rep, err);
+    pa_metrics_add(self->metrics, PA_METRIC_RECONNECTS_STORE, (uint64_t)rep.reconnects);
     if (rc == PA_OK) {
         pa_aggregator_kick(self->agg); /* the commit queued aggregation keys */
-        self->n_batches++;
-        uint64_t before = self->n_stored + self->n_duplicate + self->n_rejected;
-        size_t n_frames = 0;
+        int64_t store_ms = pa_clock_mono_ms() - started_ms;
+        pa_metrics_add(self->metrics, PA_METRIC_BATCHES, 1);
+        pa_metrics_commit_ms(self->metrics, store_ms);
+        size_t n_frames = 0, n_reports = 0;
         for (size_t i = 0; i < pa_batch_count(self->batch); i++) {
             const pa_batch_entry_t *e = pa_batch_entry(self->batch, i);
             if (e->sub) {
+                n_reports += e->sub->n_items;
                 s_reply_pending(self, e);
             } else {
                 n_frames++;
@@ -443,14 +471,14 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
                                 e->frame.reason, e->frame.message);
             }
         }
-        pa_log_info(
-            self->log,
-            "batch=%llu submissions=%zu reports=%llu refused_frames=%zu attempts=%d "
-            "store_ms=%lld committed and acknowledged",
-            (unsigned long long)self->n_batches, pa_batch_count(self->batch) - n_frames,
-            (unsigned long long)(self->n_stored + self->n_duplicate + self->n_rejected - before),
-            n_frames, rep.attempts, (long long)(pa_clock_mono_ms() - started_ms));
+        pa_log_info(self->log,
+                    "batch=%llu submissions=%zu reports=%zu refused_frames=%zu attempts=%d "
+                    "store_ms=%lld committed and acknowledged",
+                    (unsigned long long)pa_metrics_get(self->metrics, PA_METRIC_BATCHES),
+                    pa_batch_count(self->batch) - n_frames, n_reports, n_frames, rep.attempts,
+                    (long long)store_ms);
     } else {
+        pa_metrics_add(self->metrics, PA_METRIC_BATCHES_GIVEN_UP, 1);
         /* Given up (PostgreSQL away too long, or stopping) or fatal: nothing
          * of this batch is stored, so every producer is told to resend. */
         pa_log_warn(self->log, "error=%s attempts=%d submissions=%zu answered retry-later: %s",
@@ -458,27 +486,20 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
         s_reply_all_retry(self);
     }
     pa_batch_clear(self->batch);
+    pa_metrics_set_pending(self->metrics, 0);
     return rc == PA_ERETRY ? PA_OK : rc;
 }
 
-static void s_log_summary(pa_worker_t *self, const char *what)
-{
-    pa_log_info(self->log,
-                "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
-                "frames_rejected=%llu retry_later=%llu aggregated=%llu %s",
-                self->name, (unsigned long long)self->n_batches, (unsigned long long)self->n_stored,
-                (unsigned long long)self->n_duplicate, (unsigned long long)self->n_rejected,
-                (unsigned long long)self->n_frames_rejected,
-                (unsigned long long)self->n_retry_later,
-                (unsigned long long)pa_aggregator_done(self->agg), what);
-}
-
-int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
+int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, volatile sig_atomic_t *dump,
+                  pa_err_t *err)
 {
     int rc = PA_OK;
-    int64_t summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
-    pa_log_info(self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
-                self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
+    int64_t every_ms = (int64_t)self->cfg->stats_interval_s * 1000;
+    int64_t summary_due = pa_clock_mono_ms() + every_ms;
+    pa_log_info(self->log,
+                "worker=%s endpoint=%s metrics=%s batch_reports=%d batch_wait_ms=%d ready",
+                self->name, self->endpoint, self->metrics_addr, self->cfg->batch_reports,
+                self->cfg->batch_wait_ms);
     while (!*stop) {
         int wait = pa_batch_wait_ms(self->batch, pa_clock_mono_ms());
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
@@ -494,17 +515,22 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
          * flush nor the stop check starves. */
         for (int i = 0; i < 1000 && !*stop && !pa_batch_full(self->batch) && s_recv_one(self); i++)
             ;
+        pa_metrics_set_pending(self->metrics, pa_batch_reports(self->batch));
         if (pa_batch_due(self->batch, pa_clock_mono_ms()) && (rc = s_flush(self, stop, err)))
             break;
-        if (pa_clock_mono_ms() >= summary_due) {
-            s_log_summary(self, "running");
-            summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
+        if (every_ms > 0 && pa_clock_mono_ms() >= summary_due) {
+            pa_metrics_log(self->metrics, self->log, self->name, false, "running");
+            summary_due = pa_clock_mono_ms() + every_ms;
+        }
+        if (dump && *dump) {
+            *dump = 0;
+            pa_metrics_log(self->metrics, self->log, self->name, true, "counters on request");
         }
     }
     /* A stop request: read nothing more, store and answer what was read
      * (one attempt: a failing database gets RETRY_LATER, not a wait). */
     if (rc == PA_OK)
         rc = s_flush(self, stop, err);
-    s_log_summary(self, "stopped");
+    pa_metrics_log(self->metrics, self->log, self->name, false, "stopped");
     return rc;
 }

@@ -22,6 +22,8 @@ typedef struct {
     int connect_timeout_s;    /* libpq connect_timeout of every session */
     int statement_timeout_ms; /* server-side bound of every statement (0 = none) */
     int linger_ms;            /* at exit, longest wait for queued receipts to leave */
+    const char *metrics;      /* HOST:PORT serving /metrics; "" = none (pa_metrics) */
+    int stats_interval_s;     /* counters logged at info this often; 0 = never */
     const char *log_level;
     bool init_db; /* create or migrate the schema, then exit */
     bool rebuild; /* recompute every aggregate from the stored reports, then exit */
@@ -40,8 +42,11 @@ void pa_worker_destroy(pa_worker_t **self_p);
 /* Runs until *stop becomes non-zero or a fatal error. On a stop it reads
  * nothing more, stores the batch it holds (one attempt; RETRY_LATER if
  * that fails) and answers it; pa_worker_destroy then waits up to
- * cfg->linger_ms for the receipts to leave. Returns PA_OK on a clean stop. */
-int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err);
+ * cfg->linger_ms for the receipts to leave. Whenever *dump (may be NULL)
+ * is non-zero it logs every counter and resets it to 0 (a SIGUSR1
+ * handler raises it). Returns PA_OK on a clean stop. */
+int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, volatile sig_atomic_t *dump,
+                  pa_err_t *err);
 
 /* Creates or migrates the schema of the database cfg->dsn names (no
  * statement timeout). log gets server notices. */

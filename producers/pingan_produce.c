@@ -45,6 +45,8 @@ static const pa_opt_t s_opts[] = {
      "check the files, send nothing"},
     {"quiet", "PINGAN_QUIET", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, quiet),
      "print only rejections and the summary"},
+    {"progress", "PINGAN_PROGRESS", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, progress),
+     "a progress line on stderr every second: sent, acknowledged, rate, ETA"},
     {"errors", "PINGAN_ERRORS", "", PA_OPT_STR, offsetof(pa_producer_config_t, errors),
      "write rejections to this CSV file"},
     {"ignore-columns", "PINGAN_IGNORE_COLUMNS", "", PA_OPT_STR,
@@ -124,6 +126,28 @@ static void s_on_failed(void *arg, const pa_summary_t *r, const char *why)
             &s->out_errno);
 }
 
+/* One stderr line: reports sent and acknowledged (settled) of those read so
+ * far, the acknowledgement rate, and the time left at that rate. */
+static void s_on_progress(void *arg, const pa_producer_stats_t *st, int64_t elapsed_ms, bool final)
+{
+    (void)arg;
+    uint64_t acked = st->stored + st->duplicate + st->rejected;
+    uint64_t done = acked + st->failed + st->unsent;
+    uint64_t open = st->reports > done ? st->reports - done : 0;
+    double rate = elapsed_ms > 0 ? (double)acked * 1000.0 / (double)elapsed_ms : 0;
+    char eta[32] = "?";
+    if (open == 0)
+        snprintf(eta, sizeof eta, "0s");
+    else if (rate > 0)
+        snprintf(eta, sizeof eta, "%.0fs", (double)open / rate + 0.5);
+    fprintf(stderr,
+            "pingan-produce: progress sent=%llu/%llu acknowledged=%llu rate=%.0f/s eta=%s "
+            "elapsed=%.1fs%s\n",
+            (unsigned long long)st->sent, (unsigned long long)st->reports,
+            (unsigned long long)acked, rate, eta, (double)elapsed_ms / 1000.0,
+            final ? " done" : "");
+}
+
 /* Flushes and closes what was written; false (after saying why) if any
  * write failed: the rejection list is then incomplete. */
 static bool s_close_outputs(s_sink_t *s)
@@ -201,7 +225,7 @@ int main(int argc, char **argv)
                 &sink.errors_errno);
     }
     int exit_code = 0;
-    pa_producer_events_t ev = {s_on_settled, s_on_failed, &sink};
+    pa_producer_events_t ev = {s_on_settled, s_on_failed, s_on_progress, &sink};
     pa_producer_t *producer = pa_producer_new(&cfg, &log, &ev, &err);
     if (!producer) {
         fprintf(stderr, "pingan-produce: %s\n", err.msg);

@@ -2,8 +2,10 @@
 # and a throwaway PostgreSQL cluster under the build tree. Sourced, not run.
 
 PINGAN_PACKAGES="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
-  libzmq3-dev libpq-dev libcsv-dev libyajl-dev uuid-dev libcriterion-dev postgresql
+  libzmq3-dev libpq-dev libcsv-dev libyajl-dev uuid-dev libmicrohttpd-dev libcriterion-dev postgresql
   postgresql-client docker-compose valgrind clang-format clang-tidy chromium fonts-wqy-microhei clang-14 libclang-rt-14-dev"
+# Only the tests need these (scripts/test.sh adds them): promtool checks /metrics.
+PINGAN_TEST_PACKAGES="prometheus"
 
 pa_sudo() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

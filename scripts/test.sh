@@ -10,6 +10,7 @@ PINGAN_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 build="${PINGAN_TEST_BUILD:-$PINGAN_ROOT/build-test}"
 port="${PINGAN_TEST_PGPORT:-55439}"
 
+PINGAN_PACKAGES="$PINGAN_PACKAGES $PINGAN_TEST_PACKAGES"
 pa_install_deps
 pa_build "$build" -DCMAKE_BUILD_TYPE=Debug -DPINGAN_SANITIZE=ON
 pa_pg_start "$build/pg" "$port"

@@ -2,7 +2,7 @@
  * PostgreSQL and acknowledge each after commit. Thin main: options, then
  * pa_worker. SIGINT/SIGTERM: stop reading, store and acknowledge the batch
  * held, wait up to --linger-ms for the receipts to leave, exit (see
- * docs/reliability.md for the bound). */
+ * docs/reliability.md for the bound). SIGUSR1: log every counter. */
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -13,11 +13,14 @@
 #include "pa_worker.h"
 
 static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_dump = 0; /* SIGUSR1: log every counter */
 
 static void s_on_signal(int sig)
 {
-    (void)sig;
-    s_stop = 1;
+    if (sig == SIGUSR1)
+        s_dump = 1;
+    else
+        s_stop = 1;
 }
 
 static const pa_opt_t s_opts[] = {
@@ -45,6 +48,11 @@ static const pa_opt_t s_opts[] = {
      "server-side bound of each statement (0 = none)"},
     {"linger-ms", "PINGAN_LINGER_MS", "5000", PA_OPT_INT, offsetof(pa_worker_config_t, linger_ms),
      "at exit, longest wait for the last receipts to be sent"},
+    {"metrics", "PINGAN_METRICS", "", PA_OPT_STR, offsetof(pa_worker_config_t, metrics),
+     "serve Prometheus metrics on HOST:PORT at /metrics (:PORT = every interface)"},
+    {"stats-interval-s", "PINGAN_STATS_INTERVAL_S", "60", PA_OPT_INT,
+     offsetof(pa_worker_config_t, stats_interval_s),
+     "log the main counters this often (0 = never)"},
     {"log-level", "PINGAN_LOG_LEVEL", "info", PA_OPT_STR, offsetof(pa_worker_config_t, log_level),
      "error, warn, info or debug"},
     {"init-db", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, init_db),
@@ -96,22 +104,23 @@ int main(int argc, char **argv)
     }
     /* Never log the DSN: it may hold a password. */
     pa_log_info(&log,
-                "bind=%s batch_reports=%d batch_wait_ms=%d max_submission_bytes=%d "
-                "max_reports=%d starting",
-                cfg.bind, cfg.batch_reports, cfg.batch_wait_ms, cfg.max_submission_bytes,
-                cfg.max_reports);
+                "bind=%s metrics=%s batch_reports=%d batch_wait_ms=%d max_submission_bytes=%d "
+                "max_reports=%d stats_interval_s=%d starting",
+                cfg.bind, *cfg.metrics ? cfg.metrics : "off", cfg.batch_reports, cfg.batch_wait_ms,
+                cfg.max_submission_bytes, cfg.max_reports, cfg.stats_interval_s);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
 
     pa_worker_t *worker = pa_worker_new(&cfg, &log, &err);
     if (!worker) {
         pa_log_error(&log, "error=%s could not start: %s", pa_err_name(err.code), err.msg);
         return 1;
     }
-    int rc = pa_worker_run(worker, &s_stop, &err);
+    int rc = pa_worker_run(worker, &s_stop, &s_dump, &err);
     if (rc != PA_OK)
         pa_log_error(&log, "error=%s stopped: %s", pa_err_name(rc), err.msg);
     pa_worker_destroy(&worker);
