@@ -41,6 +41,8 @@ struct pa_producer {
     int64_t deadline_ms; /* monotonic; INT64_MAX when none */
     int64_t progress_ms; /* monotonic time of the next progress event */
     const volatile sig_atomic_t *stop;
+    char **files; /* every file sent, for the places problems point at */
+    size_t n_files, cap_files;
 };
 
 int pa_producer_config_validate(const pa_producer_config_t *cfg, pa_err_t *err)
@@ -73,6 +75,9 @@ void pa_producer_destroy(pa_producer_t **self_p)
     for (int i = 0; self->batch && i < self->cfg->batch_reports; i++)
         pa_report_destroy(&self->batch[i]);
     free(self->batch);
+    for (size_t i = 0; i < self->n_files; i++)
+        free(self->files[i]);
+    free(self->files);
     if (self->sock)
         zmq_close(self->sock);
     if (self->ctx)
@@ -213,7 +218,7 @@ void pa_producer_stats(const pa_producer_t *self, pa_producer_stats_t *out)
 /* ---------------------------------------------------------------- receipts */
 
 static void s_settle(pa_producer_t *self, const pa_summary_t *r, int status,
-                     const pa_problems_t *problems)
+                     const pa_problems_t *problems, const pa_where_t *where)
 {
     if (status == PA_STATUS_STORED)
         self->stats.stored++;
@@ -222,7 +227,57 @@ static void s_settle(pa_producer_t *self, const pa_summary_t *r, int status,
     else
         self->stats.rejected++;
     if (self->ev.settled)
-        self->ev.settled(self->ev.arg, r, status, problems);
+        self->ev.settled(self->ev.arg, r, status, problems, where);
+}
+
+/* The value a problem's field names ("values[33].indicator"), or -1. */
+static long s_value_index(const char *field)
+{
+    if (strncmp(field, "values[", 7) != 0)
+        return -1;
+    char *end = NULL;
+    long k = strtol(field + 7, &end, 10);
+    return end && *end == ']' && k >= 0 ? k : -1;
+}
+
+/* Fills where[0..pr->n) for report i of flight f: the file and line of
+ * the value each problem names (its town and indicator from the sent
+ * bytes, decoded once into *sub), else the report's first line. */
+static void s_locate(const pa_producer_t *self, const pa_flight_t *f, size_t i,
+                     const pa_problems_t *pr, pa_submission_t **sub, pa_where_t *where)
+{
+    const pa_summary_t *r = &f->reports[i];
+    for (size_t k = 0; k < pr->n; k++) {
+        pa_where_t *w = &where[k];
+        *w = (pa_where_t){.file = r->file < self->n_files ? self->files[r->file] : ""};
+        long v = s_value_index(pr->items[k].field);
+        size_t at = r->line0 + (v >= 0 && (size_t)v < r->n_values ? (size_t)v : 0);
+        if (r->n_values && at < f->n_lines)
+            w->line = f->lines[at];
+        if (v < 0 || (size_t)v >= r->n_values)
+            continue;
+        if (!*sub) {
+            pa_err_t err;
+            if (pa_codec_decode_submission(f->body, f->len, sub, &err) != PA_OK)
+                continue; /* no town and indicator: the line still says where */
+        }
+        if (i < (*sub)->n_items && (size_t)v < (*sub)->items[i].report->n_values) {
+            const pa_value_t *val = &(*sub)->items[i].report->values[v];
+            snprintf(w->town, sizeof w->town, "%s", val->town);
+            snprintf(w->indicator, sizeof w->indicator, "%s", val->indicator);
+        }
+    }
+}
+
+/* Settles report i of f with its receipt entry's status and problems. */
+static void s_settle_located(pa_producer_t *self, const pa_flight_t *f, size_t i, int status,
+                             const pa_problems_t *pr, pa_submission_t **sub)
+{
+    pa_where_t *where = pr && pr->n ? calloc(pr->n, sizeof *where) : NULL;
+    if (where)
+        s_locate(self, f, i, pr, sub, where);
+    s_settle(self, &f->reports[i], status, pr, where);
+    free(where);
 }
 
 /* Gives up f's reports (failed, or unsent if the socket never took it)
@@ -272,8 +327,10 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
             pa_problems_add(&pr, PA_REASON_NONE, "submission",
                             "the receipt answers %zu reports, %zu were sent", rec->n_entries,
                             f->n_reports);
+        pa_submission_t *sub = NULL;
         for (size_t i = 0; i < f->n_reports; i++)
-            s_settle(self, &f->reports[i], PA_STATUS_REJECTED, &pr);
+            s_settle_located(self, f, i, PA_STATUS_REJECTED, &pr, &sub);
+        pa_submission_destroy(&sub);
         pa_problems_clear(&pr);
         pa_window_close(self->window, f);
     } else {
@@ -284,8 +341,11 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
             /* Resend the whole submission: what was stored comes back "duplicate". */
             pa_window_retry_later(self->window, f, pa_clock_mono_ms());
         } else {
+            pa_submission_t *sub = NULL;
             for (size_t i = 0; i < rec->n_entries; i++)
-                s_settle(self, &f->reports[i], rec->entries[i].status, &rec->entries[i].problems);
+                s_settle_located(self, f, i, rec->entries[i].status, &rec->entries[i].problems,
+                                 &sub);
+            pa_submission_destroy(&sub);
             pa_window_close(self->window, f);
         }
     }
@@ -444,19 +504,23 @@ static int s_service(pa_producer_t *self, pa_err_t *err)
 /* Puts one encoded submission in flight, waiting for a free slot first.
  * Takes ownership of body and reports. */
 static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, pa_summary_t *reports,
-                    size_t n_reports, pa_err_t *err)
+                    size_t n_reports, uint32_t *lines, size_t n_lines, pa_err_t *err)
 {
     int rc = PA_OK;
+    pa_flight_t *f = NULL;
     while (!pa_window_has_room(self->window) && rc == PA_OK)
         rc = s_service(self, err);
     if (rc == PA_OK &&
-        !pa_window_open(self->window, body, len, reports, n_reports, pa_clock_mono_ms()))
+        !(f = pa_window_open(self->window, body, len, reports, n_reports, pa_clock_mono_ms())))
         rc = pa_err_set(err, PA_EFATAL, "no free slot in the window");
     if (rc != PA_OK) {
         free(body);
         free(reports);
+        free(lines);
         return rc;
     }
+    f->lines = lines; /* the flight owns them now */
+    f->n_lines = n_lines;
     self->stats.sent += n_reports;
     s_drain(self); /* pick up receipts already waiting, without blocking */
     s_timers(self);
@@ -479,17 +543,23 @@ static int s_spool_batch(s_parse_t *ps, pa_err_t *err)
     uint8_t *body = NULL;
     size_t len = 0;
     pa_summary_t *sums = NULL;
+    uint32_t *lines = NULL;
     int rc = PA_OK;
     if (!self->n_batch || !ps->spool)
         goto cleanup;
     rc = pa_codec_encode_submission(self->sender, self->batch, self->n_batch, &body, &len, err);
     if (rc != PA_OK)
         goto cleanup;
+    size_t n_lines = 0;
+    for (size_t i = 0; i < self->n_batch; i++)
+        n_lines += self->batch[i]->n_values;
     sums = calloc(self->n_batch, sizeof *sums);
-    if (!sums) {
+    lines = calloc(n_lines ? n_lines : 1, sizeof *lines);
+    if (!sums || !lines) {
         rc = pa_err_set(err, PA_ENOMEM, "out of memory");
         goto cleanup;
     }
+    size_t at = 0;
     for (size_t i = 0; i < self->n_batch; i++) {
         const pa_report_t *r = self->batch[i];
         snprintf(sums[i].report_id, sizeof sums[i].report_id, "%s", r->report_id);
@@ -497,11 +567,16 @@ static int s_spool_batch(s_parse_t *ps, pa_err_t *err)
         pa_period_format(&r->period, sums[i].period);
         sums[i].revision = r->revision;
         sums[i].n_values = r->n_values;
+        sums[i].file = (uint32_t)(self->n_files - 1);
+        sums[i].line0 = (uint32_t)at;
+        for (size_t k = 0; k < r->n_values; k++)
+            lines[at++] = r->values[k].line > UINT32_MAX ? 0 : (uint32_t)r->values[k].line;
     }
-    rc = pa_spool_append(ps->spool, body, len, sums, self->n_batch, err);
+    rc = pa_spool_append(ps->spool, body, len, sums, self->n_batch, lines, n_lines, err);
 cleanup:
     self->n_batch = 0;
     free(sums);
+    free(lines);
     free(body);
     return rc;
 }
@@ -537,15 +612,30 @@ static int s_send_spool(pa_producer_t *self, pa_spool_t *spool, uint64_t *sent, 
     for (;;) {
         uint8_t *body = NULL;
         pa_summary_t *reports = NULL;
-        size_t len = 0, n = 0;
-        int rc = pa_spool_next(spool, &body, &len, &reports, &n, err);
+        uint32_t *lines = NULL;
+        size_t len = 0, n = 0, n_lines = 0;
+        int rc = pa_spool_next(spool, &body, &len, &reports, &n, &lines, &n_lines, err);
         if (rc != PA_OK || !body)
             return rc;
         *sent += n;
-        rc = s_launch(self, body, len, reports, n, err);
+        rc = s_launch(self, body, len, reports, n, lines, n_lines, err);
         if (rc != PA_OK)
             return rc;
     }
+}
+
+/* Room for one more file name; false on out of memory. */
+static bool s_grow_files(pa_producer_t *self)
+{
+    if (self->n_files < self->cap_files)
+        return true;
+    size_t cap = self->cap_files ? self->cap_files * 2 : 8;
+    char **files = realloc(self->files, cap * sizeof *files);
+    if (!files)
+        return false;
+    self->files = files;
+    self->cap_files = cap;
+    return true;
 }
 
 int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile sig_atomic_t *stop,
@@ -571,6 +661,11 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
         rc = pa_err_set(err, PA_EIO, "could not open %s: %s", path, strerror(errno));
         goto cleanup;
     }
+    if (!s_grow_files(self) || !(self->files[self->n_files] = strdup(path))) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    self->n_files++;
     if (!self->cfg->dry_run && !(ps.spool = pa_spool_new(err))) {
         rc = err ? err->code : PA_EIO;
         goto cleanup;

@@ -46,9 +46,21 @@ typedef struct {
 
 /* What became of each report, for the program to print; the library
  * prints nothing. Either callback may be NULL. */
+/* Where a problem of a rejected report points: its file and line (the
+ * value's, or the report's first when the problem is about the report),
+ * and the value's town and indicator ("" when not about one value). */
 typedef struct {
-    /* status: PA_STATUS_STORED, _DUPLICATE or _REJECTED (then problems). */
-    void (*settled)(void *arg, const pa_summary_t *r, int status, const pa_problems_t *problems);
+    const char *file; /* "" when unknown */
+    size_t line;      /* 0 when unknown */
+    char town[PA_TOWN_SIZE];
+    char indicator[PA_INDICATOR_SIZE];
+} pa_where_t;
+
+typedef struct {
+    /* status: PA_STATUS_STORED, _DUPLICATE or _REJECTED (then problems,
+     * and where[i] says where problems->items[i] points in the input). */
+    void (*settled)(void *arg, const pa_summary_t *r, int status, const pa_problems_t *problems,
+                    const pa_where_t *where);
     /* Sent, but given up (why: "no receipt after 6 attempts"...). */
     void (*failed)(void *arg, const pa_summary_t *r, const char *why);
     /* With cfg->progress: the counters so far, elapsed_ms since the start;

@@ -28,6 +28,7 @@ static void s_free_flight(pa_flight_t *f)
 {
     free(f->body);
     free(f->reports);
+    free(f->lines);
     memset(f, 0, sizeof *f);
 }
 
@@ -59,7 +60,14 @@ pa_flight_t *pa_window_open(pa_window_t *self, uint8_t *body, size_t len, pa_sum
     if (!pa_window_has_room(self))
         return NULL;
     pa_flight_t *f = &self->slots[self->n++];
-    *f = (pa_flight_t){self->next_tag++, body, len, reports, n_reports, 0, true, now_ms, now_ms};
+    *f = (pa_flight_t){.tag = self->next_tag++,
+                       .body = body,
+                       .len = len,
+                       .reports = reports,
+                       .n_reports = n_reports,
+                       .queued = true,
+                       .opened_ms = now_ms,
+                       .due_ms = now_ms};
     return f;
 }
 

@@ -19,6 +19,8 @@ typedef struct {
     char period[PA_PERIOD_SIZE];
     uint32_t revision;
     size_t n_values;
+    uint32_t file;  /* index of its file in the producer's list */
+    uint32_t line0; /* its values' lines start at the flight's lines[line0] */
 } pa_summary_t;
 
 typedef struct {
@@ -27,6 +29,8 @@ typedef struct {
     size_t len;
     pa_summary_t *reports; /* owned, n_reports */
     size_t n_reports;
+    uint32_t *lines; /* owned: the input line of every value, by report */
+    size_t n_lines;
     int attempts;      /* sends that left the socket */
     bool queued;       /* waiting to be (re)sent: the socket took nothing yet */
     int64_t opened_ms; /* when it entered the window */

@@ -79,28 +79,53 @@ static void s_csv_field(s_sink_t *s, const char *v, bool last)
     s_check(s->errors, fputc(last ? '\n' : ',', s->errors), &s->errors_errno);
 }
 
-static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_problem_t *p)
+/* "FILE:LINE: " when the place is known. */
+static void s_place(char *buf, size_t size, const pa_where_t *w)
 {
+    buf[0] = '\0';
+    if (w && w->file && *w->file && w->line)
+        snprintf(buf, size, "%s:%zu: ", w->file, w->line);
+    else if (w && w->file && *w->file)
+        snprintf(buf, size, "%s: ", w->file);
+}
+
+static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_problem_t *p,
+                              const pa_where_t *w)
+{
+    char place[600], value[80] = "";
+    s_place(place, sizeof place, w);
+    if (w && w->town[0] && w->indicator[0])
+        snprintf(value, sizeof value, "town %s %s: ", w->town, w->indicator);
+    else if (w && w->town[0])
+        snprintf(value, sizeof value, "town %s: ", w->town);
+    else if (w && w->indicator[0])
+        snprintf(value, sizeof value, "%s: ", w->indicator);
     s_check(s->out,
-            fprintf(s->out, "rejected %s %s %s: %s: %s (%s)\n", r->district, r->period,
-                    r->report_id, p->field[0] ? p->field : "report", p->message,
+            fprintf(s->out, "%srejected %s %s %s: %s%s: %s (%s)\n", place, r->district, r->period,
+                    r->report_id, value, p->field[0] ? p->field : "report", p->message,
                     pa_reason_name(p->reason)),
             &s->out_errno);
     if (!s->errors)
         return;
-    char rev[16];
+    char rev[16], line[24] = "";
     snprintf(rev, sizeof rev, "%u", r->revision);
+    if (w && w->line)
+        snprintf(line, sizeof line, "%zu", w->line);
+    s_csv_field(s, w && w->file ? w->file : "", false);
+    s_csv_field(s, line, false);
     s_csv_field(s, r->district, false);
     s_csv_field(s, r->period, false);
-    s_csv_field(s, rev, false);
-    s_csv_field(s, r->report_id, false);
+    s_csv_field(s, w ? w->town : "", false);
+    s_csv_field(s, w ? w->indicator : "", false);
     s_csv_field(s, p->field, false);
     s_csv_field(s, pa_reason_name(p->reason), false);
-    s_csv_field(s, p->message, true);
+    s_csv_field(s, p->message, false);
+    s_csv_field(s, rev, false);
+    s_csv_field(s, r->report_id, true);
 }
 
 static void s_on_settled(void *arg, const pa_summary_t *r, int status,
-                         const pa_problems_t *problems)
+                         const pa_problems_t *problems, const pa_where_t *where)
 {
     s_sink_t *s = arg;
     if (status == PA_STATUS_STORED || status == PA_STATUS_DUPLICATE) {
@@ -113,9 +138,9 @@ static void s_on_settled(void *arg, const pa_summary_t *r, int status,
     }
     pa_problem_t none = {PA_REASON_NONE, "", "rejected without a stated reason"};
     if (!problems || !problems->n)
-        s_print_rejection(s, r, &none);
+        s_print_rejection(s, r, &none, NULL);
     for (size_t i = 0; problems && i < problems->n; i++)
-        s_print_rejection(s, r, &problems->items[i]);
+        s_print_rejection(s, r, &problems->items[i], where ? &where[i] : NULL);
 }
 
 static void s_on_failed(void *arg, const pa_summary_t *r, const char *why)
@@ -221,7 +246,9 @@ int main(int argc, char **argv)
             return 2;
         }
         s_check(sink.errors,
-                fputs("district,period,revision,report_id,field,reason,message\n", sink.errors),
+                fputs("file,line,district,period,town,indicator,field,reason,message,revision,"
+                      "report_id\n",
+                      sink.errors),
                 &sink.errors_errno);
     }
     int exit_code = 0;

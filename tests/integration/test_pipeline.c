@@ -187,6 +187,15 @@ Test(pipeline, rejections_exit_one_and_land_in_quarantine)
               text);
     cr_assert(strstr(text, "values[1].ratio.numerator: numerator 12 is above denominator 10"), "%s",
               text);
+    /* Each rejection line starts with the file and line of the value, and
+     * names its town and indicator (line 4 is the third report row). */
+    char where[700];
+    snprintf(where, sizeof where, "%s:4: rejected 500102 2024-02 ", bad);
+    cr_assert(strstr(text, where), "%s", text);
+    cr_assert(strstr(text, ": town 500101003 ws_deaths: values[0].town: "), "%s", text);
+    snprintf(where, sizeof where, "%s:5: rejected 500102 2024-02 ", bad);
+    cr_assert(strstr(text, where), "%s", text);
+    cr_assert(strstr(text, ": event_closure: values[1].ratio.numerator: "), "%s", text);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 1);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.value"), 2);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine WHERE "
@@ -196,9 +205,15 @@ Test(pipeline, rejections_exit_one_and_land_in_quarantine)
         &s_db, "SELECT string_agg(reason, ',' ORDER BY reason) FROM pingan.v_quarantine");
     cr_assert_str_eq(reasons, "numerator_above_denominator,town_not_in_district");
     char *csv = pa_testenv_slurp(errs);
-    cr_assert(strstr(csv, "district,period,revision,report_id,field,reason,message\n"), "%s", csv);
-    cr_assert(strstr(csv, "\"values[1].ratio.numerator\",\"numerator_above_denominator\","), "%s",
-              csv);
+    cr_assert(strstr(csv, "file,line,district,period,town,indicator,field,reason,message,"
+                          "revision,report_id\n"),
+              "%s", csv);
+    cr_assert(strstr(csv, "\"4\",\"500102\",\"2024-02\",\"500101003\",\"ws_deaths\","
+                          "\"values[0].town\",\"town_not_in_district\","),
+              "%s", csv);
+    cr_assert(strstr(csv, "\"5\",\"500102\",\"2024-02\",\"\",\"event_closure\","
+                          "\"values[1].ratio.numerator\",\"numerator_above_denominator\","),
+              "%s", csv);
     free(csv);
     free(reasons);
     free(text);
