@@ -535,7 +535,15 @@ typedef struct {
     pa_spool_t *spool; /* NULL on a dry run */
     uint64_t reports;  /* counted while parsing, added to stats on success */
     uint64_t values;
+    const char *path;
 } s_parse_t;
+
+static void s_on_syntax(void *arg, const char *message)
+{
+    s_parse_t *ps = arg;
+    if (ps->self->ev.syntax)
+        ps->self->ev.syntax(ps->self->ev.arg, ps->path, message);
+}
 
 static int s_spool_batch(s_parse_t *ps, pa_err_t *err)
 {
@@ -643,7 +651,7 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
 {
     int rc = PA_OK;
     FILE *f = NULL;
-    s_parse_t ps = {self, NULL, 0, 0};
+    s_parse_t ps = {self, NULL, 0, 0, path};
     uint64_t sent = 0;
     bool is_stdin = strcmp(path, "-") == 0;
     pa_format_t format = PA_FORMAT_AUTO;
@@ -670,7 +678,8 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
         rc = err ? err->code : PA_EIO;
         goto cleanup;
     }
-    const pa_input_opts_t opts = {.ignore_columns = self->cfg->ignore_columns};
+    const pa_input_opts_t opts = {
+        .ignore_columns = self->cfg->ignore_columns, .on_error = s_on_syntax, .error_arg = &ps};
     rc = pa_input_read_file_opts(is_stdin ? stdin : f, format, path, &opts, s_parse_cb, &ps, err);
     if (rc == PA_OK)
         rc = s_spool_batch(&ps, err);

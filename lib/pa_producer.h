@@ -66,6 +66,9 @@ typedef struct {
     /* With cfg->progress: the counters so far, elapsed_ms since the start;
      * final on the last call, from pa_producer_finish. */
     void (*progress)(void *arg, const pa_producer_stats_t *st, int64_t elapsed_ms, bool final);
+    /* A syntax error of file, as the reader found it: "FILE:LINE:COL: field:
+     * reason" (up to PA_INPUT_MAX_ERRORS a file; nothing of it is sent). */
+    void (*syntax)(void *arg, const char *file, const char *message);
     void *arg;
 } pa_producer_events_t;
 

@@ -143,6 +143,39 @@ static void s_on_settled(void *arg, const pa_summary_t *r, int status,
         s_print_rejection(s, r, &problems->items[i], where ? &where[i] : NULL);
 }
 
+/* A syntax error as a row of --errors: "FILE:LINE:COL: field: reason"
+ * split into its file, line and the rest. */
+static void s_on_syntax(void *arg, const char *file, const char *message)
+{
+    s_sink_t *s = arg;
+    if (!s->errors)
+        return;
+    size_t n = strlen(file);
+    const char *rest = message;
+    char line[24] = "";
+    if (strncmp(message, file, n) == 0 && message[n] == ':') {
+        rest = message + n + 1;
+        size_t d = strspn(rest, "0123456789");
+        if (d && d < sizeof line && rest[d] == ':') {
+            memcpy(line, rest, d);
+            line[d] = '\0';
+            rest += d + 1;
+            rest += strspn(rest, "0123456789"); /* the column, if any */
+            if (*rest == ':')
+                rest++;
+        }
+        rest += strspn(rest, " ");
+    }
+    s_csv_field(s, file, false);
+    s_csv_field(s, line, false);
+    for (int i = 0; i < 5; i++) /* district, period, town, indicator, field */
+        s_csv_field(s, "", false);
+    s_csv_field(s, "syntax_error", false);
+    s_csv_field(s, rest, false);
+    s_csv_field(s, "", false);
+    s_csv_field(s, "", true);
+}
+
 static void s_on_failed(void *arg, const pa_summary_t *r, const char *why)
 {
     s_sink_t *s = arg;
@@ -252,7 +285,7 @@ int main(int argc, char **argv)
                 &sink.errors_errno);
     }
     int exit_code = 0;
-    pa_producer_events_t ev = {s_on_settled, s_on_failed, s_on_progress, &sink};
+    pa_producer_events_t ev = {s_on_settled, s_on_failed, s_on_progress, s_on_syntax, &sink};
     pa_producer_t *producer = pa_producer_new(&cfg, &log, &ev, &err);
     if (!producer) {
         fprintf(stderr, "pingan-produce: %s\n", err.msg);

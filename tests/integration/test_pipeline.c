@@ -225,10 +225,16 @@ Test(pipeline, rejections_exit_one_and_land_in_quarantine)
           "500103,2024-02,500103002,ws_deaths,x1,,\n",
           f);
     fclose(f);
-    status = s_produce(out, err, (char *[]){"--connect", ep, bad, NULL});
+    status = s_produce(out, err, (char *[]){"--connect", ep, "--errors", errs, bad, NULL});
     char *etext = pa_testenv_slurp(err);
     cr_assert_eq(status, 2, "exit %d: %s", status, etext);
     cr_assert(strstr(etext, ":3:"), "the error names line 3: %s", etext);
+    /* --errors holds the syntax error too, with its file and line. */
+    csv = pa_testenv_slurp(errs);
+    char row[700];
+    snprintf(row, sizeof row, "\"%s\",\"3\",\"\",\"\",\"\",\"\",\"\",\"syntax_error\",", bad);
+    cr_assert(strstr(csv, row), "%s", csv);
+    free(csv);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report WHERE district_code = "
                                        "'500103'"),
                  0, "nothing of a broken file is sent");
