@@ -32,6 +32,25 @@ if [ -n "$(ls -A "$san")" ]; then
 fi
 echo "sanitizers: no reports"
 
+echo "== a clone in a directory only its owner can enter (root's home is mode 700)"
+# The README's commands must work from wherever root clones: the cluster then
+# lives where the postgres user can reach it (pa_pg_clusterdir). Proven on a
+# throwaway cluster of a clone inside a mode-700 directory.
+locked="$(mktemp -d)"
+chmod 700 "$locked"
+git -C "$PINGAN_ROOT" ls-files -z | (cd "$PINGAN_ROOT" && xargs -0 cp --parents -t "$locked")
+(
+  PINGAN_ROOT="$locked"
+  . "$locked/scripts/lib.sh"
+  pa_pg_start "$locked/build/pg" "$((port + 7))" >/dev/null
+  psql -qAt -c "SELECT 1" >/dev/null
+  pa_pg_stop "$locked/build/pg"
+  cdir="$(pa_pg_clusterdir "$(cd "$locked/build/pg" && pwd)")"
+  case "$cdir" in /var/tmp/pingan-pg-*) rm -rf "$cdir" ;; esac
+) || { echo "a cluster for a clone in a mode-700 directory did not start" >&2; exit 1; }
+rm -rf "$locked"
+echo "mode-700 clone: ok"
+
 echo "== docker-compose.yml"
 (cd "$PINGAN_ROOT" && docker-compose -f docker-compose.yml config -q)
 echo "docker-compose config: ok"
