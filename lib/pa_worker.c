@@ -26,15 +26,13 @@
 #include "pa_validate.h"
 
 #define PA_TAG_MAX             PA_BATCH_TAG_MAX
-#define PA_OVERSIZE_KEEP_BYTES 65536 /* head of an oversize frame kept in the quarantine */
 #define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
 #define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
 #define PA_AGGREGATE_DISTRICTS 38    /* districts per aggregation step: all queued */
 #define PA_AGGREGATE_IDLE_MS   1000  /* look for keys other workers queued this often */
 #define PA_FLUSH_FIRST_MS      50    /* first backoff of a failing batch */
 #define PA_FLUSH_ATTEMPTS      12    /* ~30 s at the default cap, then RETRY_LATER */
-#define PA_BATCH_MAX_BYTES     (64 * 1024 * 1024) /* flush a batch holding this many bytes */
-#define PA_HARD_MAX_BYTES      (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: beyond, libzmq drops the peer */
+#define PA_BATCH_MAX_BYTES     (64 * 1024 * 1024) /* flush a batch holding this much decoded */
 
 struct pa_worker {
     const pa_worker_config_t *cfg;
@@ -50,8 +48,10 @@ struct pa_worker {
     pa_batch_t *batch;
     pa_aggregator_t *agg;
     pa_flush_policy_t policy;
+    pa_codec_limits_t limits; /* from cfg->admit */
     /* Counters for the periodic and final summary lines. */
     uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches, n_retry_later;
+    uint64_t n_receipts_dropped;
 };
 
 int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
@@ -64,12 +64,8 @@ int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
     if (cfg->batch_wait_ms < 0 || cfg->batch_wait_ms > 60000)
         return pa_err_set(err, PA_EINVAL, "--batch-wait-ms: %d is not in 0..60000",
                           cfg->batch_wait_ms);
-    if (cfg->max_submission_bytes < 1024 || cfg->max_submission_bytes > PA_HARD_MAX_BYTES)
-        return pa_err_set(err, PA_EINVAL, "--max-submission-bytes: %d is not in 1024..%d",
-                          cfg->max_submission_bytes, PA_HARD_MAX_BYTES);
-    if (cfg->max_reports < 1 || cfg->max_reports > 100000)
-        return pa_err_set(err, PA_EINVAL, "--max-reports: %d is not in 1..100000",
-                          cfg->max_reports);
+    if (pa_admit_validate(&cfg->admit, err) != PA_OK)
+        return err ? err->code : PA_EINVAL;
     if (cfg->retry_max_ms < 10)
         return pa_err_set(err, PA_EINVAL, "--retry-max-ms: %d is below 10", cfg->retry_max_ms);
     if (cfg->connect_timeout_s < 0 || cfg->connect_timeout_s > 3600)
@@ -145,7 +141,6 @@ void pa_worker_destroy(pa_worker_t **self_p)
 static int s_bind(pa_worker_t *self, pa_err_t *err)
 {
     int one = 1, zero = 0;
-    int64_t maxmsg = PA_HARD_MAX_BYTES;
     self->sock = zmq_socket(self->ctx, ZMQ_ROUTER);
     if (!self->sock)
         return pa_err_set(err, PA_EIO, "zmq_socket: %s", zmq_strerror(zmq_errno()));
@@ -153,9 +148,10 @@ static int s_bind(pa_worker_t *self, pa_err_t *err)
      * dropped in silence; the producer resends and gets "duplicate". LINGER
      * is raised at close, once the last receipts are queued. */
     if (zmq_setsockopt(self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0)
+        zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
+    if (pa_admit_socket(self->sock, &self->cfg->admit, err) != PA_OK)
+        return err ? err->code : PA_EIO;
     char list[1024];
     snprintf(list, sizeof list, "%s", self->cfg->bind);
     char *save = NULL;
@@ -186,6 +182,7 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
         snprintf(self->name, sizeof self->name, "%s:%d", host, (int)getpid());
     }
     s_pg_options(cfg, &self->pg_opt);
+    self->limits = pa_admit_codec_limits(&cfg->admit);
     pa_batch_limits_t lim = {(size_t)cfg->batch_reports, PA_BATCH_MAX_BYTES, cfg->batch_wait_ms};
     self->policy =
         (pa_flush_policy_t){PA_FLUSH_FIRST_MS, cfg->retry_max_ms, PA_FLUSH_ATTEMPTS, NULL, NULL};
@@ -229,9 +226,13 @@ static void s_send(pa_worker_t *self, const unsigned char *id, size_t id_len,
     if (zmq_send(self->sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(self->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(self->sock, tag, tag_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(self->sock, body, len, ZMQ_DONTWAIT) < 0)
-        pa_log_warn(self->log, "error=%s could not send a receipt: the producer will resend",
-                    zmq_strerror(zmq_errno()));
+        zmq_send(self->sock, body, len, ZMQ_DONTWAIT) < 0) {
+        /* Debug only: a peer that never reads fills its queue (--send-hwm)
+         * and would turn every receipt into a log line; counted instead. */
+        self->n_receipts_dropped++;
+        pa_log_debug(self->log, "error=%s could not send a receipt: the producer will resend",
+                     zmq_strerror(zmq_errno()));
+    }
 }
 
 static void s_reply_failure(pa_worker_t *self, const unsigned char *id, size_t id_len,
@@ -254,6 +255,8 @@ static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id
                            const void *raw, size_t raw_len, int reason, const char *message)
 {
     self->n_frames_rejected++;
+    if (raw_len > PA_QUARANTINE_RAW_MAX)
+        raw_len = PA_QUARANTINE_RAW_MAX; /* all the quarantine keeps of it */
     /* Debug only: a flood of garbage must not become a flood of log lines;
      * the periodic summary counts them. */
     pa_log_debug(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
@@ -279,13 +282,10 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
             msg, sizeof msg,
             "expected 3 frames (empty delimiter, tag of at most %d bytes, submission), got %zu",
             PA_TAG_MAX, n - 1);
-        /* The last frame is kept, but only its head: no size limit applies
-         * to a message that is not a submission. */
-        size_t last = zmq_msg_size(&frames[n - 1]);
+        /* The last frame is kept, but only its head (s_reject_frame). */
         s_reject_frame(self, id, id_len, tagged ? zmq_msg_data(&frames[2]) : no_tag,
                        tagged ? zmq_msg_size(&frames[2]) : 0, "", zmq_msg_data(&frames[n - 1]),
-                       last < PA_OVERSIZE_KEEP_BYTES ? last : PA_OVERSIZE_KEEP_BYTES,
-                       PA_REASON_BAD_FRAMING, msg);
+                       zmq_msg_size(&frames[n - 1]), PA_REASON_BAD_FRAMING, msg);
         return;
     }
     const unsigned char *tag = zmq_msg_data(&frames[2]);
@@ -293,20 +293,19 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     const void *body = zmq_msg_data(&frames[3]);
     size_t len = zmq_msg_size(&frames[3]);
     char msg[256];
-    if (len > (size_t)self->cfg->max_submission_bytes) {
+    const pa_admit_t *adm = &self->cfg->admit;
+    if (len > (size_t)adm->max_submission_bytes) {
         snprintf(msg, sizeof msg, "submission of %zu bytes is above the limit of %d bytes", len,
-                 self->cfg->max_submission_bytes);
-        /* Keep the head of it: enough to see what it was, bounded in size. */
-        s_reject_frame(self, id, id_len, tag, tag_len, "", body,
-                       len < PA_OVERSIZE_KEEP_BYTES ? len : PA_OVERSIZE_KEEP_BYTES,
-                       PA_REASON_OVERSIZE, msg);
+                 adm->max_submission_bytes);
+        s_reject_frame(self, id, id_len, tag, tag_len, "", body, len, PA_REASON_OVERSIZE, msg);
         return;
     }
     pa_err_t err;
     pa_submission_t *sub = NULL;
-    if (pa_codec_decode_submission(body, len, &sub, &err) != PA_OK) {
+    int why = PA_REASON_NONE;
+    if (pa_codec_decode_limited(body, len, &self->limits, &sub, &why, &err) != PA_OK) {
         s_reject_frame(self, id, id_len, tag, tag_len, "", body, len,
-                       err.code == PA_EINVAL ? PA_REASON_UNDECODABLE : PA_REASON_OVERSIZE, err.msg);
+                       why != PA_REASON_NONE ? why : PA_REASON_OVERSIZE, err.msg);
         return;
     }
     int reason = PA_REASON_NONE;
@@ -317,10 +316,10 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     } else if (sub->n_items == 0) {
         reason = PA_REASON_EMPTY_SUBMISSION;
         snprintf(msg, sizeof msg, "the submission holds no reports");
-    } else if (sub->n_items > (size_t)self->cfg->max_reports) {
+    } else if (sub->n_items > (size_t)adm->max_reports) {
         reason = PA_REASON_TOO_MANY_REPORTS;
         snprintf(msg, sizeof msg, "%zu reports, more than the limit of %d", sub->n_items,
-                 self->cfg->max_reports);
+                 adm->max_reports);
     }
     if (reason != PA_REASON_NONE) {
         s_reject_frame(self, id, id_len, tag, tag_len, sub->sender, body, len, reason, msg);
@@ -331,8 +330,9 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     for (size_t i = 0; i < sub->n_items; i++)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
-    if (pa_batch_add(self->batch, id, id_len, tag, tag_len, sub, len, pa_clock_mono_ms()) !=
-        PA_OK) {
+    /* The batch is budgeted by what it holds in memory, not by wire bytes. */
+    if (pa_batch_add(self->batch, id, id_len, tag, tag_len, sub, pa_submission_mem_bytes(sub),
+                     pa_clock_mono_ms()) != PA_OK) {
         s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
                         PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
         pa_submission_destroy(&sub);
@@ -465,11 +465,12 @@ static void s_log_summary(pa_worker_t *self, const char *what)
 {
     pa_log_info(self->log,
                 "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
-                "frames_rejected=%llu retry_later=%llu aggregated=%llu %s",
+                "frames_rejected=%llu retry_later=%llu receipts_dropped=%llu aggregated=%llu %s",
                 self->name, (unsigned long long)self->n_batches, (unsigned long long)self->n_stored,
                 (unsigned long long)self->n_duplicate, (unsigned long long)self->n_rejected,
                 (unsigned long long)self->n_frames_rejected,
                 (unsigned long long)self->n_retry_later,
+                (unsigned long long)self->n_receipts_dropped,
                 (unsigned long long)pa_aggregator_done(self->agg), what);
 }
 

@@ -32,9 +32,24 @@ static const pa_opt_t s_opts[] = {
     {"batch-wait-ms", "PINGAN_BATCH_WAIT_MS", "5", PA_OPT_INT,
      offsetof(pa_worker_config_t, batch_wait_ms), "longest wait to fill a batch"},
     {"max-submission-bytes", "PINGAN_MAX_SUBMISSION_BYTES", "16777216", PA_OPT_INT,
-     offsetof(pa_worker_config_t, max_submission_bytes), "larger submissions are refused"},
+     offsetof(pa_worker_config_t, admit.max_submission_bytes), "larger submissions are refused"},
     {"max-reports", "PINGAN_MAX_REPORTS", "1000", PA_OPT_INT,
-     offsetof(pa_worker_config_t, max_reports), "reports per submission"},
+     offsetof(pa_worker_config_t, admit.max_reports), "reports per submission"},
+    {"max-values", "PINGAN_MAX_VALUES", "200000", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_values), "values per submission, all reports"},
+    {"max-decode-bytes", "PINGAN_MAX_DECODE_BYTES", "33554432", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_decode_bytes),
+     "memory decoding one submission may take; beyond it is refused (decode_budget)"},
+    {"max-unknown-bytes", "PINGAN_MAX_UNKNOWN_BYTES", "4096", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_unknown_bytes),
+     "unknown-field bytes a report may carry (unknown_fields beyond)"},
+    {"send-hwm", "PINGAN_SEND_HWM", "64", PA_OPT_INT, offsetof(pa_worker_config_t, admit.send_hwm),
+     "receipts queued per peer; beyond, receipts to it are dropped"},
+    {"recv-hwm", "PINGAN_RECV_HWM", "2", PA_OPT_INT, offsetof(pa_worker_config_t, admit.recv_hwm),
+     "submissions queued per peer before libzmq stops reading it"},
+    {"heartbeat-ms", "PINGAN_HEARTBEAT_MS", "10000", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.heartbeat_ms),
+     "ZMTP PING interval; a peer silent for 3 intervals is dropped (0 = off)"},
     {"retry-max-ms", "PINGAN_RETRY_MAX_MS", "5000", PA_OPT_INT,
      offsetof(pa_worker_config_t, retry_max_ms), "cap of the backoff while PostgreSQL is away"},
     {"connect-timeout-s", "PINGAN_CONNECT_TIMEOUT_S", "5", PA_OPT_INT,
@@ -97,9 +112,19 @@ int main(int argc, char **argv)
     /* Never log the DSN: it may hold a password. */
     pa_log_info(&log,
                 "bind=%s batch_reports=%d batch_wait_ms=%d max_submission_bytes=%d "
-                "max_reports=%d starting",
-                cfg.bind, cfg.batch_reports, cfg.batch_wait_ms, cfg.max_submission_bytes,
-                cfg.max_reports);
+                "max_reports=%d max_values=%d max_decode_bytes=%d max_unknown_bytes=%d "
+                "send_hwm=%d recv_hwm=%d heartbeat_ms=%d starting",
+                cfg.bind, cfg.batch_reports, cfg.batch_wait_ms, cfg.admit.max_submission_bytes,
+                cfg.admit.max_reports, cfg.admit.max_values, cfg.admit.max_decode_bytes,
+                cfg.admit.max_unknown_bytes, cfg.admit.send_hwm, cfg.admit.recv_hwm,
+                cfg.admit.heartbeat_ms);
+    /* Each peer holds a descriptor: many idle ones must not leave none for
+     * PostgreSQL's reconnect. */
+    long nofile = 0;
+    if (pa_admit_descriptors(&nofile, &err) != PA_OK)
+        pa_log_warn(&log, "could not read the descriptor limit: %s", err.msg);
+    else
+        pa_log_info(&log, "nofile=%ld descriptor limit (one per connected peer)", nofile);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;

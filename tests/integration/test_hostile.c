@@ -1,0 +1,374 @@
+/* test_hostile.c - the hostile inputs of issue 10 replayed against a real
+ * worker process: a 16 MiB submission of many reports of empty values from
+ * four peers at once, 8 M unknown fields, a peer that never reads its
+ * receipts, a report padded with 16 MiB of unknown fields, and a
+ * quarantine flood. Each asserts that the
+ * worker's peak RSS (VmHWM) stays under 300 MB, that a normal producer is
+ * answered within 3 s meanwhile, and that nothing hostile is stored. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "pa_codec.h"
+#include "pa_problem.h"
+#include "pa_testenv.h"
+
+#define S_RSS_MAX_KB    (300L * 1024)
+#define S_ANSWER_MAX_MS 3000
+
+static pa_testdb_t s_db;
+static pid_t s_worker;
+static char s_ep[64], s_werr[512];
+static int s_normal_sent;
+
+static void s_setup(void)
+{
+    /* Under AddressSanitizer freed memory waits in a quarantine (256 MB by
+     * default) that counts in RSS but is not the worker's: keep it small so
+     * that the bound measures what the worker holds. */
+    const char *asan = getenv("ASAN_OPTIONS");
+    char opts[1024];
+    snprintf(opts, sizeof opts, "%s%squarantine_size_mb=16", asan ? asan : "",
+             asan && *asan ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+    pa_testdb_create(&s_db);
+    pa_testenv_endpoint(s_ep, sizeof s_ep);
+    s_worker = pa_testenv_start_worker(&s_db, s_ep, pa_testenv_tmp("wh.err", s_werr, sizeof s_werr),
+                                       "--log-level=info");
+}
+
+static void s_teardown(void)
+{
+    pa_testenv_stop_worker(s_worker);
+    pa_testdb_drop(&s_db);
+}
+
+TestSuite(hostile, .init = s_setup, .fini = s_teardown, .timeout = 300);
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The worker's peak resident set, from /proc (kB). */
+static long s_worker_hwm_kb(void)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)s_worker);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "no %s", path);
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    cr_assert_gt(kb, 0);
+    return kb;
+}
+
+/* ---------------------------------------------------------------- wire */
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} s_bytes_t;
+
+static void s_put(s_bytes_t *b, const void *data, size_t len)
+{
+    if (b->n + len > b->cap) {
+        b->cap = (b->n + len) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        cr_assert_not_null(b->p);
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+}
+
+static void s_varint(s_bytes_t *b, uint64_t v)
+{
+    do {
+        uint8_t c = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        s_put(b, &c, 1);
+        v >>= 7;
+    } while (v);
+}
+
+static void s_len_field(s_bytes_t *b, unsigned field, const void *data, size_t len)
+{
+    s_varint(b, (uint64_t)field << 3 | 2);
+    s_varint(b, len);
+    s_put(b, data, len);
+}
+
+/* A Submission of n copies of the Report bytes r. */
+static s_bytes_t s_submission(const s_bytes_t *r, size_t n)
+{
+    s_bytes_t sub = {0};
+    s_varint(&sub, 1 << 3);
+    s_varint(&sub, 1);
+    for (size_t i = 0; i < n; i++)
+        s_len_field(&sub, 3, r->p, r->n);
+    return sub;
+}
+
+/* A well-formed report header for 500101, 2024-03, revision 1. */
+static void s_report_head(s_bytes_t *r, const char *id)
+{
+    s_len_field(r, 1, id, strlen(id));
+    s_len_field(r, 2, "500101", 6);
+    s_varint(r, 3 << 3);
+    s_varint(r, 3);
+    s_len_field(r, 4, "2024-03-01", 10);
+    s_varint(r, 5 << 3);
+    s_varint(r, 1710000000000ULL);
+    s_varint(r, 6 << 3);
+    s_varint(r, 1);
+}
+
+/* ---------------------------------------------------------------- peers */
+
+static void *s_dealer(void *ctx, int rcvhwm)
+{
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, timeout = 30000, small = 4096;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    if (rcvhwm) {
+        zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
+        zmq_setsockopt(s, ZMQ_RCVBUF, &small, sizeof small);
+    }
+    cr_assert_eq(zmq_connect(s, s_ep), 0);
+    return s;
+}
+
+static bool s_send_submission(void *s, const void *body, size_t len)
+{
+    return zmq_send(s, "", 0, ZMQ_SNDMORE) == 0 && zmq_send(s, "t", 1, ZMQ_SNDMORE) == 1 &&
+           zmq_send(s, body, len, 0) == (int)len;
+}
+
+/* The receipt of the last submission sent on s (NULL on timeout). */
+static pa_receipt_t *s_recv_receipt(void *s)
+{
+    zmq_msg_t m;
+    pa_receipt_t *rec = NULL;
+    for (int part = 0; part < 3; part++) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s, 0) < 0) {
+            zmq_msg_close(&m);
+            return NULL;
+        }
+        if (part == 2)
+            pa_codec_decode_receipt(zmq_msg_data(&m), zmq_msg_size(&m), &rec, NULL);
+        zmq_msg_close(&m);
+    }
+    return rec;
+}
+
+/* A hostile peer, on its own thread: sends body copies times on each of
+ * peers DEALERs; reads the receipts (counting whole refusals of reason)
+ * unless it is the peer that never reads. */
+typedef struct {
+    const s_bytes_t *body;
+    int peers, copies;
+    bool never_read;
+    int reason;           /* the whole-submission reason expected, or 0 */
+    int refused, answers; /* out */
+    volatile int done;
+} s_flood_t;
+
+static void *s_flood_run(void *arg)
+{
+    s_flood_t *f = arg;
+    void *ctx = zmq_ctx_new();
+    void *socks[8];
+    for (int p = 0; p < f->peers; p++)
+        socks[p] = s_dealer(ctx, f->never_read ? 1 : 0);
+    for (int c = 0; c < f->copies; c++)
+        for (int p = 0; p < f->peers; p++)
+            s_send_submission(socks[p], f->body->p, f->body->n);
+    for (int c = 0; c < f->copies && !f->never_read; c++) {
+        for (int p = 0; p < f->peers; p++) {
+            pa_receipt_t *rec = s_recv_receipt(socks[p]);
+            if (rec) {
+                f->answers++;
+                f->refused += rec->status == PA_STATUS_REJECTED && rec->reason == f->reason;
+            }
+            pa_receipt_destroy(&rec);
+        }
+    }
+    for (int p = 0; p < f->peers; p++)
+        zmq_close(socks[p]);
+    zmq_ctx_term(ctx);
+    f->done = 1;
+    return NULL;
+}
+
+/* Sends one report of district 500101 (ws_deaths = count) and waits for its
+ * receipt; returns the milliseconds that took, and the report's status and
+ * first reason. */
+static int64_t s_exchange(const char *id, const char *period, uint32_t revision, double count,
+                          int *status, int *reason)
+{
+    pa_report_t *r = pa_report_new();
+    snprintf(r->report_id, sizeof r->report_id, "%s", id);
+    snprintf(r->district, sizeof r->district, "500101");
+    cr_assert_eq(pa_period_parse(period, &r->period, NULL), PA_OK);
+    r->revision = revision;
+    r->submitted_at_ms = 1710000000000LL;
+    pa_value_t v = {.kind = PA_AMOUNT_COUNT, .count = count};
+    snprintf(v.indicator, sizeof v.indicator, "ws_deaths");
+    cr_assert_eq(pa_report_add_value(r, &v, NULL), PA_OK);
+    uint8_t *body = NULL;
+    size_t len = 0;
+    cr_assert_eq(pa_codec_encode_submission("normal", &r, 1, &body, &len, NULL), PA_OK);
+    void *ctx = zmq_ctx_new();
+    void *s = s_dealer(ctx, 0);
+    int64_t t0 = s_now_ms();
+    cr_assert(s_send_submission(s, body, len));
+    pa_receipt_t *rec = s_recv_receipt(s);
+    int64_t took = s_now_ms() - t0;
+    cr_assert(rec, "the normal producer got no receipt in 30 s");
+    cr_assert_eq(rec->status, PA_STATUS_STORED, "%s", rec->message);
+    *status = rec->entries[0].status;
+    *reason = rec->entries[0].problems.n ? rec->entries[0].problems.items[0].reason : 0;
+    pa_receipt_destroy(&rec);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    free(body);
+    pa_report_destroy(&r);
+    return took;
+}
+
+/* One good report from a well-behaved producer; returns how long it took
+ * to be answered STORED. */
+static int64_t s_normal_exchange(void)
+{
+    char id[32], period[16];
+    s_normal_sent++;
+    snprintf(id, sizeof id, "normal-%d", s_normal_sent);
+    snprintf(period, sizeof period, "2023-%02d", 1 + (s_normal_sent - 1) % 12);
+    int status = 0, reason = 0;
+    int64_t took =
+        s_exchange(id, period, (uint32_t)(1 + (s_normal_sent - 1) / 12), 2, &status, &reason);
+    cr_assert_eq(status, PA_STATUS_STORED, "normal report: %s", pa_reason_name(reason));
+    return took;
+}
+
+/* Runs the flood on a thread while a normal producer keeps submitting;
+ * asserts every normal answer came within S_ANSWER_MAX_MS and the worker's
+ * peak RSS stayed under S_RSS_MAX_KB. */
+static void s_survive(s_flood_t *f, const char *what)
+{
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, s_flood_run, f), 0);
+    int64_t worst = 0;
+    int n = 0;
+    while (!f->done || n < 2) {
+        int64_t took = s_normal_exchange();
+        worst = took > worst ? took : worst;
+        n++;
+    }
+    pthread_join(t, NULL);
+    long kb = s_worker_hwm_kb();
+    cr_log_info("%s: worker peak RSS %ld MB, normal producer answered %d times, slowest %lld ms",
+                what, kb / 1024, n, (long long)worst);
+    fprintf(stderr, "hostile %s: peak_rss_mb=%ld normal_answers=%d slowest_ms=%lld\n", what,
+            kb / 1024, n, (long long)worst);
+    cr_assert_lt(kb, S_RSS_MAX_KB, "%s: worker peak RSS %ld kB", what, kb);
+    cr_assert_leq(worst, S_ANSWER_MAX_MS, "%s: a normal producer waited %lld ms", what,
+                  (long long)worst);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), n,
+                 "only the normal reports are stored");
+}
+
+/* ---------------------------------------------------------------- cases */
+
+Test(hostile, four_peers_send_16_MiB_of_empty_values)
+{
+    s_bytes_t r = {0};
+    s_report_head(&r, "empty-values");
+    for (int i = 0; i < 100000; i++)
+        s_len_field(&r, 7, "", 0);
+    s_bytes_t body = s_submission(&r, 83); /* just under 16 MiB */
+    cr_assert_lt(body.n, 16u << 20);
+    s_flood_t f = {&body, 4, 2, false, PA_REASON_TOO_MANY_VALUES, 0, 0, 0};
+    s_survive(&f, "empty values");
+    cr_assert_eq(f.answers, 8);
+    cr_assert_eq(f.refused, 8, "refused whole as too_many_values, counted on the wire");
+    free(r.p);
+    free(body.p);
+}
+
+Test(hostile, eight_million_unknown_fields)
+{
+    s_bytes_t r = {0};
+    s_report_head(&r, "unknown-fields");
+    static const uint8_t field15[2] = {15 << 3, 0}; /* varint field 15 = 0 */
+    for (int i = 0; i < 8000000; i++)
+        s_put(&r, field15, 2);
+    s_bytes_t body = s_submission(&r, 1);
+    s_flood_t f = {&body, 2, 1, false, PA_REASON_DECODE_BUDGET, 0, 0, 0};
+    s_survive(&f, "unknown fields");
+    cr_assert_eq(f.refused, 2);
+    free(r.p);
+    free(body.p);
+}
+
+Test(hostile, report_padded_with_16_MiB_is_refused_and_kept_bounded)
+{
+    s_bytes_t r = {0}, v = {0};
+    s_report_head(&r, "padded");
+    s_len_field(&v, 1, "ws_deaths", 9);
+    s_len_field(&r, 7, v.p, v.n);
+    size_t pad = (16u << 20) - 4096;
+    char *junk = calloc(1, pad);
+    s_len_field(&r, 99, junk, pad);
+    s_bytes_t body = s_submission(&r, 1);
+    s_flood_t f = {&body, 1, 3, false, 0, 0, 0, 0};
+    s_survive(&f, "padded report");
+    cr_assert_eq(f.answers, 3);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.v_quarantine "
+                                       "WHERE reason = 'unknown_fields' AND raw_bytes <= 65536"),
+                 3);
+    free(junk);
+    free(r.p);
+    free(v.p);
+    free(body.p);
+}
+
+Test(hostile, peer_that_never_reads_its_receipts)
+{
+    /* 1000 reports of 70 empty values: each answered by the largest receipt. */
+    s_bytes_t r = {0};
+    for (int i = 0; i < 70; i++)
+        s_len_field(&r, 7, "", 0);
+    s_bytes_t body = s_submission(&r, 1000);
+    s_flood_t f = {&body, 1, 150, true, 0, 0, 0, 0};
+    s_survive(&f, "non-reading peer");
+    free(r.p);
+    free(body.p);
+}
+
+Test(hostile, quarantine_flood_keeps_a_bounded_head_of_each_refusal)
+{
+    s_bytes_t body = {0};
+    char *junk = malloc(1u << 20);
+    memset(junk, 0xff, 1u << 20); /* not a Submission */
+    s_put(&body, junk, 1u << 20);
+    s_flood_t f = {&body, 4, 25, false, PA_REASON_UNDECODABLE, 0, 0, 0};
+    s_survive(&f, "quarantine flood");
+    cr_assert_eq(f.refused, 100);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT max(octet_length(raw)) FROM pingan.quarantine"),
+                 65536, "each refusal keeps its first 64 KiB");
+    free(junk);
+    free(body.p);
+}
