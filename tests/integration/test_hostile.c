@@ -372,3 +372,65 @@ Test(hostile, quarantine_flood_keeps_a_bounded_head_of_each_refusal)
     free(junk);
     free(body.p);
 }
+
+/* ---------------------------------------------------------------- revisions */
+
+static void s_expect(const char *id, const char *period, uint32_t revision, double count,
+                     int status, int reason)
+{
+    int got = 0, why = 0;
+    s_exchange(id, period, revision, count, &got, &why);
+    cr_assert_eq(got, status, "%s revision %u: status %s (%s)", id, revision, pa_status_name(got),
+                 pa_reason_name(why));
+    cr_assert_eq(why, reason, "%s revision %u: reason %s", id, revision, pa_reason_name(why));
+}
+
+Test(hostile, a_huge_revision_cannot_pin_a_district_period)
+{
+    s_expect("pin", "2023-05", 2147483647u, 1, PA_STATUS_REJECTED, PA_REASON_REVISION_JUMP);
+    s_expect("pin-first", "2023-05", 1001, 1, PA_STATUS_REJECTED, PA_REASON_REVISION_JUMP);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine "
+                                       "WHERE reasons @> '[{\"reason\": \"revision_jump\"}]'"),
+                 2, "both refusals are quarantined");
+    /* Normal corrections still work, within the step. */
+    s_expect("r1", "2023-05", 1, 1, PA_STATUS_STORED, 0);
+    s_expect("r2", "2023-05", 2, 2, PA_STATUS_STORED, 0);
+    s_expect("r1003", "2023-05", 1003, 3, PA_STATUS_REJECTED, PA_REASON_REVISION_JUMP);
+    s_expect("r1002", "2023-05", 1002, 4, PA_STATUS_STORED, 0);
+    s_expect("r3", "2023-05", 3, 5, PA_STATUS_REJECTED, PA_REASON_STALE_REVISION);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT revision FROM pingan.current_report "
+                                       "WHERE district_code = '500101'"),
+                 1002);
+}
+
+static long s_month_figure(void)
+{
+    pa_testdb_wait_aggregated(&s_db, 30000);
+    return pa_testdb_long(&s_db, "SELECT count_sum FROM pingan.figure WHERE indicator_code = "
+                                 "'ws_deaths' AND level = 'district' AND area_code = '500101' "
+                                 "AND period_type = 'month' AND period_start = '2023-05-01'");
+}
+
+Test(hostile, a_voided_report_gives_the_period_back_to_the_previous_revision)
+{
+    s_expect("good", "2023-05", 1, 2, PA_STATUS_STORED, 0);
+    s_expect("bad", "2023-05", 900, 9000, PA_STATUS_STORED, 0);
+    cr_assert_eq(s_month_figure(), 9000);
+    char *row = pa_testdb_text(&s_db, "SELECT format('%s/%s/%s/%s/%s', district_code, period_type, "
+                                      "period_start, voided_revision, current_revision) FROM "
+                                      "pingan.void_report('bad', 'typed 9000 for 2')");
+    cr_assert_str_eq(row, "500101/month/2023-05-01/900/1");
+    free(row);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT revision FROM pingan.current_report "
+                                       "WHERE district_code = '500101'"),
+                 1);
+    cr_assert_eq(s_month_figure(), 2, "the aggregates follow the void");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT value_count FROM pingan.voided_report "
+                                       "WHERE report_id = 'bad' AND void_reason <> ''"),
+                 1, "the voided report is kept on record");
+    /* Resent, it stays voided; a correction from the district is stored. */
+    s_expect("bad", "2023-05", 900, 9000, PA_STATUS_REJECTED, PA_REASON_REPORT_ID_CONFLICT);
+    s_expect("fix", "2023-05", 2, 3, PA_STATUS_STORED, 0);
+    cr_assert_eq(s_month_figure(), 3);
+}
