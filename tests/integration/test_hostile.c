@@ -17,6 +17,7 @@
 #include "pa_codec.h"
 #include "pa_problem.h"
 #include "pa_testenv.h"
+#include "../pa_testwire.h"
 
 #define S_RSS_MAX_KB    (300L * 1024)
 #define S_ANSWER_MAX_MS 3000
@@ -73,65 +74,6 @@ static long s_worker_hwm_kb(void)
     return kb;
 }
 
-/* ---------------------------------------------------------------- wire */
-
-typedef struct {
-    uint8_t *p;
-    size_t n, cap;
-} s_bytes_t;
-
-static void s_put(s_bytes_t *b, const void *data, size_t len)
-{
-    if (b->n + len > b->cap) {
-        b->cap = (b->n + len) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-        cr_assert_not_null(b->p);
-    }
-    memcpy(b->p + b->n, data, len);
-    b->n += len;
-}
-
-static void s_varint(s_bytes_t *b, uint64_t v)
-{
-    do {
-        uint8_t c = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-        s_put(b, &c, 1);
-        v >>= 7;
-    } while (v);
-}
-
-static void s_len_field(s_bytes_t *b, unsigned field, const void *data, size_t len)
-{
-    s_varint(b, (uint64_t)field << 3 | 2);
-    s_varint(b, len);
-    s_put(b, data, len);
-}
-
-/* A Submission of n copies of the Report bytes r. */
-static s_bytes_t s_submission(const s_bytes_t *r, size_t n)
-{
-    s_bytes_t sub = {0};
-    s_varint(&sub, 1 << 3);
-    s_varint(&sub, 1);
-    for (size_t i = 0; i < n; i++)
-        s_len_field(&sub, 3, r->p, r->n);
-    return sub;
-}
-
-/* A well-formed report header for 500101, 2024-03, revision 1. */
-static void s_report_head(s_bytes_t *r, const char *id)
-{
-    s_len_field(r, 1, id, strlen(id));
-    s_len_field(r, 2, "500101", 6);
-    s_varint(r, 3 << 3);
-    s_varint(r, 3);
-    s_len_field(r, 4, "2024-03-01", 10);
-    s_varint(r, 5 << 3);
-    s_varint(r, 1710000000000ULL);
-    s_varint(r, 6 << 3);
-    s_varint(r, 1);
-}
-
 /* ---------------------------------------------------------------- peers */
 
 static void *s_dealer(void *ctx, int rcvhwm)
@@ -177,7 +119,7 @@ static pa_receipt_t *s_recv_receipt(void *s)
  * peers DEALERs; reads the receipts (counting whole refusals of reason)
  * unless it is the peer that never reads. */
 typedef struct {
-    const s_bytes_t *body;
+    const pa_tw_bytes_t *body;
     int peers, copies;
     bool never_read;
     int reason;           /* the whole-submission reason expected, or 0 */
@@ -294,11 +236,10 @@ static void s_survive(s_flood_t *f, const char *what)
 
 Test(hostile, four_peers_send_16_MiB_of_empty_values)
 {
-    s_bytes_t r = {0};
-    s_report_head(&r, "empty-values");
-    for (int i = 0; i < 100000; i++)
-        s_len_field(&r, 7, "", 0);
-    s_bytes_t body = s_submission(&r, 83); /* just under 16 MiB */
+    pa_tw_bytes_t r = {0};
+    pa_tw_report_head(&r, "empty-values");
+    pa_tw_empty_values(&r, 100000);
+    pa_tw_bytes_t body = pa_tw_submission(&r, 83); /* just under 16 MiB */
     cr_assert_lt(body.n, 16u << 20);
     s_flood_t f = {&body, 4, 2, false, PA_REASON_TOO_MANY_VALUES, 0, 0, 0};
     s_survive(&f, "empty values");
@@ -310,12 +251,10 @@ Test(hostile, four_peers_send_16_MiB_of_empty_values)
 
 Test(hostile, eight_million_unknown_fields)
 {
-    s_bytes_t r = {0};
-    s_report_head(&r, "unknown-fields");
-    static const uint8_t field15[2] = {15 << 3, 0}; /* varint field 15 = 0 */
-    for (int i = 0; i < 8000000; i++)
-        s_put(&r, field15, 2);
-    s_bytes_t body = s_submission(&r, 1);
+    pa_tw_bytes_t r = {0};
+    pa_tw_report_head(&r, "unknown-fields");
+    pa_tw_unknown_fields(&r, 8000000);
+    pa_tw_bytes_t body = pa_tw_submission(&r, 1);
     s_flood_t f = {&body, 2, 1, false, PA_REASON_DECODE_BUDGET, 0, 0, 0};
     s_survive(&f, "unknown fields");
     cr_assert_eq(f.refused, 2);
@@ -325,14 +264,14 @@ Test(hostile, eight_million_unknown_fields)
 
 Test(hostile, report_padded_with_16_MiB_is_refused_and_kept_bounded)
 {
-    s_bytes_t r = {0}, v = {0};
-    s_report_head(&r, "padded");
-    s_len_field(&v, 1, "ws_deaths", 9);
-    s_len_field(&r, 7, v.p, v.n);
+    pa_tw_bytes_t r = {0}, v = {0};
+    pa_tw_report_head(&r, "padded");
+    pa_tw_len_field(&v, 1, "ws_deaths", 9);
+    pa_tw_len_field(&r, 7, v.p, v.n);
     size_t pad = (16u << 20) - 4096;
     char *junk = calloc(1, pad);
-    s_len_field(&r, 99, junk, pad);
-    s_bytes_t body = s_submission(&r, 1);
+    pa_tw_len_field(&r, 99, junk, pad);
+    pa_tw_bytes_t body = pa_tw_submission(&r, 1);
     s_flood_t f = {&body, 1, 3, false, 0, 0, 0, 0};
     s_survive(&f, "padded report");
     cr_assert_eq(f.answers, 3);
@@ -348,10 +287,9 @@ Test(hostile, report_padded_with_16_MiB_is_refused_and_kept_bounded)
 Test(hostile, peer_that_never_reads_its_receipts)
 {
     /* 1000 reports of 70 empty values: each answered by the largest receipt. */
-    s_bytes_t r = {0};
-    for (int i = 0; i < 70; i++)
-        s_len_field(&r, 7, "", 0);
-    s_bytes_t body = s_submission(&r, 1000);
+    pa_tw_bytes_t r = {0};
+    pa_tw_empty_values(&r, 70);
+    pa_tw_bytes_t body = pa_tw_submission(&r, 1000);
     s_flood_t f = {&body, 1, 150, true, 0, 0, 0, 0};
     s_survive(&f, "non-reading peer");
     free(r.p);
@@ -360,10 +298,10 @@ Test(hostile, peer_that_never_reads_its_receipts)
 
 Test(hostile, quarantine_flood_keeps_a_bounded_head_of_each_refusal)
 {
-    s_bytes_t body = {0};
+    pa_tw_bytes_t body = {0};
     char *junk = malloc(1u << 20);
     memset(junk, 0xff, 1u << 20); /* not a Submission */
-    s_put(&body, junk, 1u << 20);
+    pa_tw_put(&body, junk, 1u << 20);
     s_flood_t f = {&body, 4, 25, false, PA_REASON_UNDECODABLE, 0, 0, 0};
     s_survive(&f, "quarantine flood");
     cr_assert_eq(f.refused, 100);

@@ -11,70 +11,18 @@
 #include "pa_arena.h"
 #include "pa_codec.h"
 #include "pa_validate.h"
+#include "../pa_testwire.h"
 
-typedef struct {
-    uint8_t *p;
-    size_t n, cap;
-} s_bytes_t;
-
-static void s_put(s_bytes_t *b, const void *data, size_t len)
+/* Decodes sub within lim and expects the whole submission refused for reason. */
+static void s_expect_refused(const pa_tw_bytes_t *sub, const pa_codec_limits_t *lim, int reason,
+                             pa_err_t *err)
 {
-    if (b->n + len > b->cap) {
-        b->cap = (b->n + len) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-        cr_assert_not_null(b->p);
-    }
-    memcpy(b->p + b->n, data, len);
-    b->n += len;
-}
-
-static void s_varint(s_bytes_t *b, uint64_t v)
-{
-    do {
-        uint8_t c = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            c |= 0x80;
-        s_put(b, &c, 1);
-    } while (v);
-}
-
-static void s_len_field(s_bytes_t *b, unsigned field, const void *data, size_t len)
-{
-    s_varint(b, (uint64_t)field << 3 | 2);
-    s_varint(b, len);
-    s_put(b, data, len);
-}
-
-/* A well-formed monthly report header; values and extra fields follow. */
-static void s_report_head(s_bytes_t *r, const char *id)
-{
-    s_len_field(r, 1, id, strlen(id));
-    s_len_field(r, 2, "500101", 6);
-    s_varint(r, 3 << 3);
-    s_varint(r, 3);
-    s_len_field(r, 4, "2024-03-01", 10);
-    s_varint(r, 5 << 3);
-    s_varint(r, 1710000000000ULL);
-    s_varint(r, 6 << 3);
-    s_varint(r, 1);
-}
-
-static void s_empty_values(s_bytes_t *r, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        s_len_field(r, 7, "", 0);
-}
-
-/* A Submission holding n copies of report r. */
-static s_bytes_t s_submission(const s_bytes_t *r, size_t n)
-{
-    s_bytes_t sub = {0};
-    s_varint(&sub, 1 << 3);
-    s_varint(&sub, 1);
-    for (size_t i = 0; i < n; i++)
-        s_len_field(&sub, 3, r->p, r->n);
-    return sub;
+    pa_submission_t *out = NULL;
+    int why = 0;
+    cr_assert_eq(pa_codec_decode_limited(sub->p, sub->n, lim, &out, &why, err), PA_EINVAL);
+    cr_assert_null(out);
+    cr_assert_eq(why, reason, "%s, not %s: %s", pa_reason_name(why), pa_reason_name(reason),
+                 err->msg);
 }
 
 Test(admit, arena_refuses_past_its_budget)
@@ -91,17 +39,13 @@ Test(admit, arena_refuses_past_its_budget)
 
 Test(admit, empty_values_over_the_budget_refuse_the_submission_before_it_is_decoded)
 {
-    s_bytes_t r = {0};
-    s_report_head(&r, "r1");
-    s_empty_values(&r, 100000); /* 200 KB on the wire, ~7 MB unpacked */
-    s_bytes_t sub = s_submission(&r, 1);
+    pa_tw_bytes_t r = {0};
+    pa_tw_report_head(&r, "r1");
+    pa_tw_empty_values(&r, 100000); /* 200 KB on the wire, ~7 MB unpacked */
+    pa_tw_bytes_t sub = pa_tw_submission(&r, 1);
     pa_codec_limits_t lim = {1024 * 1024, 0, 0};
-    pa_submission_t *out = NULL;
-    int reason = 0;
     pa_err_t err;
-    cr_assert_eq(pa_codec_decode_limited(sub.p, sub.n, &lim, &out, &reason, &err), PA_EINVAL);
-    cr_assert_null(out);
-    cr_assert_eq(reason, PA_REASON_DECODE_BUDGET, "%d: %s", reason, err.msg);
+    s_expect_refused(&sub, &lim, PA_REASON_DECODE_BUDGET, &err);
     cr_assert(strstr(err.msg, "1048576"), "%s", err.msg);
     free(r.p);
     free(sub.p);
@@ -111,20 +55,17 @@ Test(admit, the_unpack_itself_stops_at_the_budget)
 {
     /* The census does not look inside values: 200 000 unknown fields in one
      * value are stopped by the arena's budget instead. */
-    s_bytes_t r = {0}, v = {0};
-    s_report_head(&r, "r1");
-    static const uint8_t field15[2] = {15 << 3, 0};
-    for (int i = 0; i < 200000; i++)
-        s_put(&v, field15, 2);
-    s_len_field(&r, 7, v.p, v.n);
-    s_bytes_t sub = s_submission(&r, 1);
+    pa_tw_bytes_t r = {0}, v = {0};
+    pa_tw_report_head(&r, "r1");
+    pa_tw_unknown_fields(&v, 200000);
+    pa_tw_len_field(&r, 7, v.p, v.n);
+    pa_tw_bytes_t sub = pa_tw_submission(&r, 1);
     pa_codec_limits_t lim = {1024 * 1024, 0, 0};
+    pa_err_t err;
+    s_expect_refused(&sub, &lim, PA_REASON_DECODE_BUDGET, &err);
+    lim.decode_bytes = 0; /* no budget: it decodes, and the report is refused */
     pa_submission_t *out = NULL;
     int reason = 0;
-    pa_err_t err;
-    cr_assert_eq(pa_codec_decode_limited(sub.p, sub.n, &lim, &out, &reason, &err), PA_EINVAL);
-    cr_assert_eq(reason, PA_REASON_DECODE_BUDGET, "%d: %s", reason, err.msg);
-    lim.decode_bytes = 0; /* no budget: it decodes, and the report is refused */
     cr_assert_eq(pa_codec_decode_limited(sub.p, sub.n, &lim, &out, &reason, &err), PA_OK);
     pa_submission_destroy(&out);
     free(r.p);
@@ -134,18 +75,17 @@ Test(admit, the_unpack_itself_stops_at_the_budget)
 
 Test(admit, values_of_all_reports_are_counted_before_they_are_converted)
 {
-    s_bytes_t r = {0};
-    s_report_head(&r, "r1");
-    s_empty_values(&r, 600);
-    s_bytes_t sub = s_submission(&r, 5); /* 3000 values in all */
+    pa_tw_bytes_t r = {0};
+    pa_tw_report_head(&r, "r1");
+    pa_tw_empty_values(&r, 600);
+    pa_tw_bytes_t sub = pa_tw_submission(&r, 5); /* 3000 values in all */
     pa_codec_limits_t lim = pa_codec_limits_default();
     lim.max_values = 2999;
+    pa_err_t err;
+    s_expect_refused(&sub, &lim, PA_REASON_TOO_MANY_VALUES, &err);
+    lim.max_values = 3000;
     pa_submission_t *out = NULL;
     int reason = 0;
-    pa_err_t err;
-    cr_assert_eq(pa_codec_decode_limited(sub.p, sub.n, &lim, &out, &reason, &err), PA_EINVAL);
-    cr_assert_eq(reason, PA_REASON_TOO_MANY_VALUES, "%s", err.msg);
-    lim.max_values = 3000;
     cr_assert_eq(pa_codec_decode_limited(sub.p, sub.n, &lim, &out, &reason, &err), PA_OK, "%s",
                  err.msg);
     cr_assert_eq(reason, PA_REASON_NONE);
@@ -158,15 +98,15 @@ Test(admit, values_of_all_reports_are_counted_before_they_are_converted)
 /* Report r1 with one good value and `pad` bytes of an unknown field 99. */
 static pa_submission_t *s_padded(size_t pad)
 {
-    s_bytes_t r = {0}, v = {0};
-    s_report_head(&r, "r1");
-    s_len_field(&v, 1, "ws_deaths", 9);
+    pa_tw_bytes_t r = {0}, v = {0};
+    pa_tw_report_head(&r, "r1");
+    pa_tw_len_field(&v, 1, "ws_deaths", 9);
     uint8_t count[9] = {3 << 3 | 1, 0, 0, 0, 0, 0, 0, 0, 0}; /* fixed64 0.0 */
-    s_put(&v, count, sizeof count);
-    s_len_field(&r, 7, v.p, v.n);
+    pa_tw_put(&v, count, sizeof count);
+    pa_tw_len_field(&r, 7, v.p, v.n);
     char *junk = calloc(1, pad + 1);
-    s_len_field(&r, 99, junk, pad);
-    s_bytes_t sub = s_submission(&r, 1);
+    pa_tw_len_field(&r, 99, junk, pad);
+    pa_tw_bytes_t sub = pa_tw_submission(&r, 1);
     pa_submission_t *out = NULL;
     pa_err_t err;
     cr_assert_eq(pa_codec_decode_submission(sub.p, sub.n, &out, &err), PA_OK, "%s", err.msg);
@@ -190,10 +130,10 @@ Test(admit, unknown_fields_above_the_limit_refuse_the_report)
 
 Test(admit, a_report_stops_collecting_problems_at_its_maximum)
 {
-    s_bytes_t r = {0};
-    s_report_head(&r, "r1");
-    s_empty_values(&r, 50000); /* two problems each */
-    s_bytes_t sub = s_submission(&r, 1);
+    pa_tw_bytes_t r = {0};
+    pa_tw_report_head(&r, "r1");
+    pa_tw_empty_values(&r, 50000); /* two problems each */
+    pa_tw_bytes_t sub = pa_tw_submission(&r, 1);
     pa_submission_t *out = NULL;
     pa_err_t err;
     cr_assert_eq(pa_codec_decode_submission(sub.p, sub.n, &out, &err), PA_OK, "%s", err.msg);
@@ -216,9 +156,9 @@ Test(admit, a_report_stops_collecting_problems_at_its_maximum)
 Test(admit, receipts_are_bounded_in_bytes)
 {
     /* 1000 reports with every header field missing: 7+ problems each. */
-    s_bytes_t r = {0};
-    s_empty_values(&r, 70);
-    s_bytes_t sub = s_submission(&r, 1000);
+    pa_tw_bytes_t r = {0};
+    pa_tw_empty_values(&r, 70);
+    pa_tw_bytes_t sub = pa_tw_submission(&r, 1000);
     pa_submission_t *out = NULL;
     pa_err_t err;
     cr_assert_eq(pa_codec_decode_submission(sub.p, sub.n, &out, &err), PA_OK, "%s", err.msg);
