@@ -32,6 +32,10 @@ int pa_admit_validate(const pa_admit_t *lim, pa_err_t *err)
         rc = s_range("recv-hwm", lim->recv_hwm, 1, 1000, err);
     if (rc == PA_OK)
         rc = s_range("heartbeat-ms", lim->heartbeat_ms, 0, 3600000, err);
+    if (rc == PA_OK)
+        rc = s_range("max-peers", lim->max_peers, 1, 1000000, err);
+    if (rc == PA_OK)
+        rc = s_range("max-rss-mb", lim->max_rss_mb, 0, 1048576, err);
     return rc;
 }
 
@@ -39,6 +43,15 @@ pa_codec_limits_t pa_admit_codec_limits(const pa_admit_t *lim)
 {
     return (pa_codec_limits_t){(size_t)lim->max_decode_bytes, (size_t)lim->max_values,
                                (size_t)lim->max_unknown_bytes};
+}
+
+pa_peers_limits_t pa_admit_peer_limits(const pa_admit_t *lim, long nofile)
+{
+    int cap = lim->max_peers;
+    if (nofile > 0 && nofile - 64 < cap)
+        cap = nofile > 65 ? (int)(nofile - 64) : 1;
+    return (pa_peers_limits_t){cap, (size_t)lim->max_submission_bytes + 1048576,
+                               (size_t)lim->max_rss_mb * 1024 * 1024};
 }
 
 static int s_set(void *sock, int option, const char *name, const void *v, size_t len, pa_err_t *err)
@@ -64,6 +77,11 @@ int pa_admit_socket(void *sock, const pa_admit_t *lim, pa_err_t *err)
         rc = s_set(sock, ZMQ_SNDHWM, "ZMQ_SNDHWM", &lim->send_hwm, sizeof lim->send_hwm, err);
     if (rc == PA_OK)
         rc = s_set(sock, ZMQ_RCVHWM, "ZMQ_RCVHWM", &lim->recv_hwm, sizeof lim->recv_hwm, err);
+    /* A small kernel buffer per connection: what a peer has sent but libzmq
+     * not yet read is bounded, also after the worker shuts a peer. */
+    int rcvbuf = PA_ADMIT_RCVBUF_BYTES;
+    if (rc == PA_OK)
+        rc = s_set(sock, ZMQ_RCVBUF, "ZMQ_RCVBUF", &rcvbuf, sizeof rcvbuf, err);
     if (rc == PA_OK && ivl > 0)
         rc = s_set(sock, ZMQ_HEARTBEAT_IVL, "ZMQ_HEARTBEAT_IVL", &ivl, sizeof ivl, err);
     if (rc == PA_OK && ivl > 0)

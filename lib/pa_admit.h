@@ -9,8 +9,10 @@
 
 #include "pa_codec.h"
 #include "pa_err.h"
+#include "pa_peers.h"
 
 #define PA_ADMIT_HARD_MAX_BYTES (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE ceiling */
+#define PA_ADMIT_RCVBUF_BYTES   (256 * 1024)        /* SO_RCVBUF of each connection */
 
 typedef struct {
     int max_submission_bytes; /* larger payloads get an OVERSIZE receipt */
@@ -21,6 +23,8 @@ typedef struct {
     int send_hwm;             /* ZMQ_SNDHWM: receipts queued per peer before they are dropped */
     int recv_hwm;             /* ZMQ_RCVHWM: whole submissions queued per peer */
     int heartbeat_ms;         /* ZMTP PING interval; silent peers go after 3 intervals */
+    int max_peers;            /* connections at once (lowered to fit RLIMIT_NOFILE) */
+    int max_rss_mb;           /* above this RSS the peer holding most unfinished bytes goes */
 } pa_admit_t;
 
 /* Checks ranges once at start-up; PA_EINVAL names the flag. */
@@ -34,6 +38,11 @@ pa_codec_limits_t pa_admit_codec_limits(const pa_admit_t *lim);
  * dropped without a receipt, below it it is answered OVERSIZE) on a ROUTER before it binds.
  * PA_EIO names the option. */
 int pa_admit_socket(void *sock, const pa_admit_t *lim, pa_err_t *err);
+
+/* The pa_peers limits: a peer may hold one submission short of whole (the
+ * limit, plus 1 MiB); max_peers is lowered to leave 64 descriptors of
+ * nofile (-1 = unlimited) for everything else. */
+pa_peers_limits_t pa_admit_peer_limits(const pa_admit_t *lim, long nofile);
 
 /* Raises the soft RLIMIT_NOFILE to the hard limit so that many idle peers
  * do not leave the worker without a descriptor for PostgreSQL; *nofile gets

@@ -27,7 +27,7 @@
 
 #define PA_TAG_MAX             PA_BATCH_TAG_MAX
 #define PA_SUMMARY_EVERY_MS    60000 /* counters logged at info this often */
-#define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
+#define PA_IDLE_POLL_MS        50    /* poll timeout: also how often peers are checked */
 #define PA_AGGREGATE_DISTRICTS 38    /* districts per aggregation step: all queued */
 #define PA_AGGREGATE_IDLE_MS   1000  /* look for keys other workers queued this often */
 #define PA_FLUSH_FIRST_MS      50    /* first backoff of a failing batch */
@@ -47,6 +47,8 @@ struct pa_worker {
     pa_catalog_t *cat;
     pa_batch_t *batch;
     pa_aggregator_t *agg;
+    pa_peers_t *peers; /* connections under the ROUTER */
+    long nofile;       /* descriptor limit in force */
     pa_flush_policy_t policy;
     pa_codec_limits_t limits; /* from cfg->admit */
     /* Counters for the periodic and final summary lines. */
@@ -123,6 +125,7 @@ void pa_worker_destroy(pa_worker_t **self_p)
     pa_worker_t *self = *self_p;
     pa_aggregator_destroy(&self->agg);
     pa_batch_destroy(&self->batch);
+    pa_peers_destroy(&self->peers);
     if (self->sock) {
         /* Receipts are queued with DONTWAIT: give them time to leave before
          * the socket goes (with LINGER 0 they were dropped at close). */
@@ -151,6 +154,10 @@ static int s_bind(pa_worker_t *self, pa_err_t *err)
         zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
     if (pa_admit_socket(self->sock, &self->cfg->admit, err) != PA_OK)
+        return err ? err->code : PA_EIO;
+    /* Before binding, so that every connection is seen. */
+    pa_peers_limits_t plim = pa_admit_peer_limits(&self->cfg->admit, self->nofile);
+    if (!(self->peers = pa_peers_new(self->ctx, self->sock, &plim, err)))
         return err ? err->code : PA_EIO;
     char list[1024];
     snprintf(list, sizeof list, "%s", self->cfg->bind);
@@ -205,11 +212,16 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
                                   cfg->retry_max_ms, err);
     if (!self->agg)
         goto fail;
+    if (pa_admit_descriptors(&self->nofile, err) != PA_OK)
+        goto fail;
     self->ctx = zmq_ctx_new();
     if (!self->ctx) {
         pa_err_set(err, PA_EIO, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
+    /* Two I/O threads: connections are spread over them, so one peer
+     * keeping a thread busy (tiny frames) does not stall every other. */
+    zmq_ctx_set(self->ctx, ZMQ_IO_THREADS, 2);
     if (s_bind(self, err) != PA_OK)
         goto fail;
     return self;
@@ -361,8 +373,13 @@ static bool s_recv_one(pa_worker_t *self)
         else
             zmq_msg_close(m); /* extra frames: counted by the framing check below */
     }
-    if (got && n >= 2)
+    if (got && n >= 2) {
+        size_t bytes = 0;
+        for (size_t i = 1; i < n; i++)
+            bytes += zmq_msg_size(&frames[i]) + 9; /* 9: the longest ZMTP frame header */
+        pa_peers_delivered(self->peers, &frames[1], bytes);
         s_handle(self, frames, n);
+    }
     for (size_t i = 0; i < n; i++)
         zmq_msg_close(&frames[i]);
     return got;
@@ -463,14 +480,19 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
 
 static void s_log_summary(pa_worker_t *self, const char *what)
 {
+    pa_peers_stats_t ps;
+    pa_peers_stats(self->peers, &ps);
     pa_log_info(self->log,
                 "worker=%s batches=%llu stored=%llu duplicate=%llu rejected=%llu "
-                "frames_rejected=%llu retry_later=%llu receipts_dropped=%llu aggregated=%llu %s",
+                "frames_rejected=%llu retry_later=%llu receipts_dropped=%llu peers=%d "
+                "peers_over_cap=%llu peers_shut=%llu aggregated=%llu %s",
                 self->name, (unsigned long long)self->n_batches, (unsigned long long)self->n_stored,
                 (unsigned long long)self->n_duplicate, (unsigned long long)self->n_rejected,
                 (unsigned long long)self->n_frames_rejected,
                 (unsigned long long)self->n_retry_later,
-                (unsigned long long)self->n_receipts_dropped,
+                (unsigned long long)self->n_receipts_dropped, ps.connected,
+                (unsigned long long)ps.refused_over_cap,
+                (unsigned long long)(ps.shut_pending + ps.shut_memory),
                 (unsigned long long)pa_aggregator_done(self->agg), what);
 }
 
@@ -478,12 +500,17 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
 {
     int rc = PA_OK;
     int64_t summary_due = pa_clock_mono_ms() + PA_SUMMARY_EVERY_MS;
-    pa_log_info(self->log, "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d ready",
-                self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms);
+    pa_peers_limits_t plim = pa_admit_peer_limits(&self->cfg->admit, self->nofile);
+    pa_log_info(self->log,
+                "worker=%s endpoint=%s batch_reports=%d batch_wait_ms=%d nofile=%ld max_peers=%d "
+                "ready",
+                self->name, self->endpoint, self->cfg->batch_reports, self->cfg->batch_wait_ms,
+                self->nofile, plim.max_peers);
     while (!*stop) {
         int wait = pa_batch_wait_ms(self->batch, pa_clock_mono_ms());
-        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, wait < 0 ? PA_IDLE_POLL_MS : wait);
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
+                                   {pa_peers_socket(self->peers), 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 2, wait < 0 ? PA_IDLE_POLL_MS : wait);
         if (n < 0) {
             if (zmq_errno() == EINTR)
                 continue; /* the loop condition sees the stop request */
@@ -493,8 +520,14 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t
         /* Drain what is ready, up to one batch (or a bounded number of
          * messages, for a flood of rejected frames), so that neither the
          * flush nor the stop check starves. */
-        for (int i = 0; i < 1000 && !*stop && !pa_batch_full(self->batch) && s_recv_one(self); i++)
-            ;
+        int i = 0;
+        while (i < 1000 && !*stop && !pa_batch_full(self->batch) && s_recv_one(self))
+            i++;
+        /* Connections first seen, or gone; then, with nothing whole left to
+         * read, whatever a peer still holds is an unfinished message. */
+        pa_peers_on_events(self->peers);
+        if (i < 1000 && !pa_batch_full(self->batch))
+            pa_peers_check(self->peers, pa_clock_mono_ms());
         if (pa_batch_due(self->batch, pa_clock_mono_ms()) && (rc = s_flush(self, stop, err)))
             break;
         if (pa_clock_mono_ms() >= summary_due) {

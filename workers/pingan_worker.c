@@ -50,6 +50,12 @@ static const pa_opt_t s_opts[] = {
     {"heartbeat-ms", "PINGAN_HEARTBEAT_MS", "10000", PA_OPT_INT,
      offsetof(pa_worker_config_t, admit.heartbeat_ms),
      "ZMTP PING interval; a peer silent for 3 intervals is dropped (0 = off)"},
+    {"max-peers", "PINGAN_MAX_PEERS", "1000", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_peers),
+     "connections at once, lowered to leave 64 descriptors free; beyond, shut"},
+    {"max-rss-mb", "PINGAN_MAX_RSS_MB", "160", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_rss_mb),
+     "above this RSS the peer holding most of an unfinished message is shut (0 = off)"},
     {"retry-max-ms", "PINGAN_RETRY_MAX_MS", "5000", PA_OPT_INT,
      offsetof(pa_worker_config_t, retry_max_ms), "cap of the backoff while PostgreSQL is away"},
     {"connect-timeout-s", "PINGAN_CONNECT_TIMEOUT_S", "5", PA_OPT_INT,
@@ -113,18 +119,11 @@ int main(int argc, char **argv)
     pa_log_info(&log,
                 "bind=%s batch_reports=%d batch_wait_ms=%d max_submission_bytes=%d "
                 "max_reports=%d max_values=%d max_decode_bytes=%d max_unknown_bytes=%d "
-                "send_hwm=%d recv_hwm=%d heartbeat_ms=%d starting",
+                "send_hwm=%d recv_hwm=%d heartbeat_ms=%d max_peers=%d max_rss_mb=%d starting",
                 cfg.bind, cfg.batch_reports, cfg.batch_wait_ms, cfg.admit.max_submission_bytes,
                 cfg.admit.max_reports, cfg.admit.max_values, cfg.admit.max_decode_bytes,
                 cfg.admit.max_unknown_bytes, cfg.admit.send_hwm, cfg.admit.recv_hwm,
-                cfg.admit.heartbeat_ms);
-    /* Each peer holds a descriptor: many idle ones must not leave none for
-     * PostgreSQL's reconnect. */
-    long nofile = 0;
-    if (pa_admit_descriptors(&nofile, &err) != PA_OK)
-        pa_log_warn(&log, "could not read the descriptor limit: %s", err.msg);
-    else
-        pa_log_info(&log, "nofile=%ld descriptor limit (one per connected peer)", nofile);
+                cfg.admit.heartbeat_ms, cfg.admit.max_peers, cfg.admit.max_rss_mb);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;

@@ -1,17 +1,25 @@
 /* test_hostile.c - the hostile inputs of issue 10 replayed against a real
  * worker process: a 16 MiB submission of many reports of empty values from
  * four peers at once, 8 M unknown fields, a peer that never reads its
- * receipts, a report padded with 16 MiB of unknown fields, and a
- * quarantine flood. Each asserts that the
+ * receipts, a report padded with 16 MiB of unknown fields, a quarantine
+ * flood, a multipart message that never ends, and idle peers beyond the
+ * connection cap; then the revision pin and voiding a report. Each asserts that the
  * worker's peak RSS (VmHWM) stays under 300 MB, that a normal producer is
  * answered within 3 s meanwhile, and that nothing hostile is stored. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "pa_codec.h"
@@ -371,4 +379,125 @@ Test(hostile, a_voided_report_gives_the_period_back_to_the_previous_revision)
     s_expect("bad", "2023-05", 900, 9000, PA_STATUS_REJECTED, PA_REASON_REPORT_ID_CONFLICT);
     s_expect("fix", "2023-05", 2, 3, PA_STATUS_STORED, 0);
     cr_assert_eq(s_month_figure(), 3);
+}
+
+/* ---------------------------------------------------------------- connections */
+
+/* A plain TCP connection to the worker that has done the ZMTP 3.0 NULL
+ * handshake as a DEALER, as a peer not using libzmq would: libzmq itself
+ * would keep an unfinished message in the sender. */
+static int s_tcp_connect(void)
+{
+    int port = atoi(strrchr(s_ep, ':') + 1);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "%s", strerror(errno));
+    return fd;
+}
+
+static int s_zmtp_connect(void)
+{
+    int fd = s_tcp_connect();
+    uint8_t greeting[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0, 'N', 'U', 'L', 'L'};
+    static const uint8_t ready[] = {0x04, 28,  5,   'R', 'E', 'A', 'D', 'Y', 11,  'S',
+                                    'o',  'c', 'k', 'e', 't', '-', 'T', 'y', 'p', 'e',
+                                    0,    0,   0,   6,   'D', 'E', 'A', 'L', 'E', 'R'};
+    cr_assert_eq(write(fd, greeting, sizeof greeting), (ssize_t)sizeof greeting);
+    uint8_t peer[64];
+    size_t got = 0;
+    while (got < sizeof peer) {
+        ssize_t n = read(fd, peer + got, sizeof peer - got);
+        cr_assert_gt(n, 0, "no ZMTP greeting from the worker");
+        got += (size_t)n;
+    }
+    cr_assert_eq(write(fd, ready, sizeof ready), (ssize_t)sizeof ready);
+    return fd;
+}
+
+typedef struct {
+    long frames, sent;
+    bool reset; /* the worker shut the connection */
+    volatile int done;
+} s_endless_t;
+
+/* MORE on every frame, 2 bytes each: the message never ends. */
+static void *s_endless_run(void *arg)
+{
+    s_endless_t *e = arg;
+    int fd = s_zmtp_connect();
+    static uint8_t chunk[65536];
+    for (size_t i = 0; i < sizeof chunk; i += 2) {
+        chunk[i] = 0x01; /* MORE, short frame */
+        chunk[i + 1] = 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    while (e->sent < e->frames) {
+        if (write(fd, chunk, sizeof chunk) != (ssize_t)sizeof chunk) {
+            e->reset = true;
+            break;
+        }
+        e->sent += (long)sizeof chunk / 2;
+    }
+    close(fd);
+    e->done = 1;
+    return NULL;
+}
+
+/* Restarts the worker with one more flag. */
+static void s_restart_worker(const char *flag)
+{
+    char werr[512];
+    pa_testenv_stop_worker(s_worker);
+    s_worker =
+        pa_testenv_start_worker(&s_db, s_ep, pa_testenv_tmp("wh2.err", werr, sizeof werr), flag);
+}
+
+Test(hostile, multipart_message_that_never_ends)
+{
+    /* The memory guard further below the bound this test asserts (default 160). */
+    s_restart_worker("--max-rss-mb=128");
+    s_endless_t e = {20000000, 0, false, 0}; /* up to 40 MB on the wire */
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, s_endless_run, &e), 0);
+    int64_t worst = 0;
+    int n = 0;
+    while (!e.done || n < 2) {
+        int64_t took = s_normal_exchange();
+        worst = took > worst ? took : worst;
+        n++;
+    }
+    pthread_join(t, NULL);
+    long kb = s_worker_hwm_kb();
+    fprintf(stderr,
+            "hostile endless multipart: peak_rss_mb=%ld normal_answers=%d slowest_ms=%lld "
+            "frames_sent=%ld shut=%d\n",
+            kb / 1024, n, (long long)worst, e.sent, e.reset);
+    cr_assert(e.reset, "the worker shut the connection (after %ld frames)", e.sent);
+    cr_assert_lt(kb, S_RSS_MAX_KB, "worker peak RSS %ld kB", kb);
+    cr_assert_leq(worst, S_ANSWER_MAX_MS);
+}
+
+Test(hostile, idle_peers_beyond_the_cap_are_shut_and_producers_still_get_in)
+{
+    s_restart_worker("--max-peers=50");
+    int fds[120];
+    for (int i = 0; i < 120; i++)
+        fds[i] = s_tcp_connect();
+    /* The 70 beyond the cap are shut by the worker: read() sees the end. */
+    int shut = 0;
+    for (int i = 0; i < 120; i++) {
+        struct timeval tv = {0, 200000};
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        uint8_t buf[256];
+        ssize_t r;
+        while ((r = read(fds[i], buf, sizeof buf)) > 0)
+            ;
+        shut += r == 0 || (r < 0 && errno == ECONNRESET);
+    }
+    cr_assert_geq(shut, 70, "%d of 120 idle connections shut", shut);
+    for (int k = 0; k < 3; k++)
+        cr_assert_leq(s_normal_exchange(), S_ANSWER_MAX_MS);
+    for (int i = 0; i < 120; i++)
+        close(fds[i]);
 }

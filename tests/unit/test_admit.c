@@ -185,13 +185,17 @@ Test(admit, receipts_are_bounded_in_bytes)
 
 Test(admit, limits_are_checked_once_and_name_the_flag)
 {
-    pa_admit_t ok = {16777216, 1000, 200000, 33554432, 4096, 64, 2, 10000};
+    pa_admit_t ok = {16777216, 1000, 200000, 33554432, 4096, 64, 2, 10000, 1000, 160};
     pa_err_t err;
     cr_assert_eq(pa_admit_validate(&ok, &err), PA_OK, "%s", err.msg);
     pa_admit_t bad = ok;
     bad.send_hwm = 0;
     cr_assert_eq(pa_admit_validate(&bad, &err), PA_EINVAL);
     cr_assert(strstr(err.msg, "--send-hwm"), "%s", err.msg);
+    /* Descriptors: 64 stay free for PostgreSQL and the rest. */
+    cr_assert_eq(pa_admit_peer_limits(&ok, 100).max_peers, 36);
+    cr_assert_eq(pa_admit_peer_limits(&ok, -1).max_peers, 1000);
+    cr_assert_eq(pa_admit_peer_limits(&ok, -1).max_pending_bytes, 16777216u + 1048576u);
     bad = ok;
     bad.max_decode_bytes = 10;
     cr_assert_eq(pa_admit_validate(&bad, &err), PA_EINVAL);
