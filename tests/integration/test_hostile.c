@@ -501,3 +501,21 @@ Test(hostile, idle_peers_beyond_the_cap_are_shut_and_producers_still_get_in)
     for (int i = 0; i < 120; i++)
         close(fds[i]);
 }
+
+Test(hostile, the_quarantine_is_pruned_after_its_retention)
+{
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.quarantine_retention_days()"), 90);
+    pa_testdb_long(&s_db, "WITH q AS (INSERT INTO pingan.quarantine (received_at, reasons) "
+                          "SELECT now() - make_interval(days => d), '[]' "
+                          "FROM generate_series(5, 125, 10) AS d RETURNING 1) "
+                          "SELECT count(*) FROM q");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.prune_quarantine()"), 4,
+                 "95 to 125 days old go");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.prune_quarantine(30)"), 6);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), 3);
+    /* Voiding what is not stored says so, and changes nothing. */
+    PGresult *res = PQexec(s_db.conn, "SELECT * FROM pingan.void_report('no-such-id', 'test')");
+    cr_assert_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+    cr_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "P0002");
+    PQclear(res);
+}
