@@ -245,18 +245,26 @@ PA_FUZZ_FN int pa_fuzz_s_receipt_round_trip(const pa_submission_t *sub, char *wh
                               rec->n_entries, sub->n_items);
         goto cleanup;
     }
+    /* The receipt lists PA_CODEC_RECEIPT_PROBLEMS problems in full, then
+     * each rejected report's first one, without its message. */
+    size_t left = PA_CODEC_RECEIPT_PROBLEMS;
     for (size_t i = 0; i < sub->n_items; i++) {
         const pa_item_t *it = &sub->items[i];
         const pa_receipt_entry_t *e = &rec->entries[i];
+        bool brief = left == 0;
+        size_t listed = it->problems.n < left ? it->problems.n : left;
+        left -= listed;
+        if (!listed && it->problems.n)
+            listed = 1;
         if (e->status != it->status || strcmp(e->report_id, it->report->report_id) != 0 ||
-            e->problems.n != it->problems.n || !pa_fuzz_s_utf8(e->report_id)) {
+            e->problems.n != listed || !pa_fuzz_s_utf8(e->report_id)) {
             rc = pa_fuzz_s_broken(why, "receipt statuses[%zu] differs from the report", i);
             goto cleanup;
         }
-        for (size_t k = 0; k < it->problems.n; k++) {
+        for (size_t k = 0; k < listed; k++) {
             const pa_problem_t *a = &it->problems.items[k], *b = &e->problems.items[k];
             if (a->reason != b->reason || strcmp(a->field, b->field) != 0 ||
-                strcmp(a->message, b->message) != 0) {
+                (!brief && strcmp(a->message, b->message) != 0)) {
                 rc = pa_fuzz_s_broken(why, "receipt statuses[%zu].problems[%zu] differs", i, k);
                 goto cleanup;
             }

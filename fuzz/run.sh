@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS [CMAKE_BUILD_DIR] - builds the libFuzzer targets
 # (fuzz_submission, fuzz_input) with clang, ASan and UBSan, builds seed
-# corpora from examples/, and runs each target for SECONDS. Everything goes
+# corpora from examples/, and runs each target for SECONDS with its
+# dictionary (fuzz/submission.dict, fuzz/input.dict). Everything goes
 # under build-fuzz/ (PINGAN_FUZZ_BUILD): the repository is only read, and
 # fuzz/regressions/ is copied into the corpora, never written. The generated
 # protobuf-c code and libpingan (for make_seeds) come from CMAKE_BUILD_DIR, or
@@ -86,7 +87,9 @@ for t in submission input; do
   log="$out/fuzz_$t.log"
   echo "== fuzz: fuzz_$t for ${secs}s (log $log)"
   rc=0
+  # Each target has a dictionary of the tokens its parser knows (fuzz/*.dict).
   "$out/fuzz_$t" -max_total_time="$secs" -max_len="$max_len" -timeout=30 -rss_limit_mb=2560 \
+    -dict="$PINGAN_ROOT/fuzz/$t.dict" \
     -print_final_stats=1 -artifact_prefix="$out/artifacts/$t/" \
     "$out/corpus-$t" >"$log" 2>&1 || rc=$?
   execs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $NF); print $NF}' "$log")

@@ -13,6 +13,9 @@ typedef struct s_block {
 struct pa_arena {
     s_block_t *head;
     size_t block_bytes;
+    size_t budget_bytes; /* 0 = unbounded */
+    size_t held_bytes;   /* malloc'ed for blocks so far */
+    bool over_budget;
 };
 
 pa_arena_t *pa_arena_new(size_t block_bytes)
@@ -46,6 +49,11 @@ void *pa_arena_alloc(pa_arena_t *self, size_t size)
     s_block_t *b = self->head;
     if (!b || b->size - b->used < size) {
         size_t cap = size > self->block_bytes ? size : self->block_bytes;
+        if (self->budget_bytes &&
+            (cap > self->budget_bytes || self->held_bytes > self->budget_bytes - cap)) {
+            self->over_budget = true;
+            return NULL;
+        }
         b = malloc(sizeof *b + cap);
         if (!b)
             return NULL;
@@ -53,8 +61,19 @@ void *pa_arena_alloc(pa_arena_t *self, size_t size)
         b->size = cap;
         b->next = self->head;
         self->head = b;
+        self->held_bytes += cap;
     }
     void *p = (char *)b->data + b->used;
     b->used += size;
     return p;
+}
+
+void pa_arena_set_budget(pa_arena_t *self, size_t max_bytes)
+{
+    self->budget_bytes = max_bytes;
+}
+
+bool pa_arena_over_budget(const pa_arena_t *self)
+{
+    return self->over_budget;
 }

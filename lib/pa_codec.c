@@ -89,7 +89,29 @@ static bool s_copy_if_ok(char *dst, const char *src, size_t size, bool required)
     return true;
 }
 
-static int s_decode_report(const Pingan__V1__Report *m, pa_item_t *item, pa_err_t *err)
+/* Bytes of fields this schema does not know, as protobuf-c kept them (each
+ * with at least its one-byte tag): they would be stored in raw. */
+static size_t s_unknown_bytes(const ProtobufCMessage *m)
+{
+    size_t n = 0;
+    for (unsigned k = 0; k < m->n_unknown_fields; k++)
+        n += m->unknown_fields[k].len + 1;
+    return n;
+}
+
+static size_t s_report_unknown_bytes(const Pingan__V1__Report *m)
+{
+    size_t n = s_unknown_bytes(&m->base);
+    for (size_t i = 0; i < m->n_values; i++) {
+        n += s_unknown_bytes(&m->values[i]->base);
+        if (m->values[i]->amount_case == PINGAN__V1__VALUE__AMOUNT_RATIO && m->values[i]->ratio)
+            n += s_unknown_bytes(&m->values[i]->ratio->base);
+    }
+    return n;
+}
+
+static int s_decode_report(const Pingan__V1__Report *m, const pa_codec_limits_t *lim,
+                           pa_item_t *item, pa_err_t *err)
 {
     pa_problems_t *pr = &item->problems;
     pa_report_t *r = pa_report_new();
@@ -137,6 +159,12 @@ static int s_decode_report(const Pingan__V1__Report *m, pa_item_t *item, pa_err_
     else if (m->revision > INT32_MAX)
         pa_problems_add(pr, PA_REASON_INVALID_FIELD, "revision",
                         "revision %u is above the largest allowed, %d", m->revision, INT32_MAX);
+    size_t unknown = s_report_unknown_bytes(m);
+    if (lim->max_unknown_bytes && unknown > lim->max_unknown_bytes)
+        pa_problems_add(pr, PA_REASON_UNKNOWN_FIELDS, "",
+                        "the report carries %zu bytes of fields this worker does not know, more "
+                        "than the %zu it keeps",
+                        unknown, lim->max_unknown_bytes);
     if (m->n_values > PA_MAX_VALUES) {
         pa_problems_add(pr, PA_REASON_TOO_MANY_VALUES, "values",
                         "%zu values, more than the limit of %d", m->n_values, PA_MAX_VALUES);
@@ -144,6 +172,12 @@ static int s_decode_report(const Pingan__V1__Report *m, pa_item_t *item, pa_err_
     }
     for (size_t i = 0; i < m->n_values; i++) {
         const Pingan__V1__Value *mv = m->values[i];
+        /* A report holding its maximum of problems is refused anyway: its
+         * further values are neither judged nor kept (nor paths formatted). */
+        if (pa_problems_full(pr)) {
+            pr->dropped++;
+            break;
+        }
         pa_value_t v;
         memset(&v, 0, sizeof v);
         char field[PA_PROBLEM_FIELD_SIZE];
@@ -175,21 +209,164 @@ static int s_decode_report(const Pingan__V1__Report *m, pa_item_t *item, pa_err_
     return PA_OK;
 }
 
-int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **out, pa_err_t *err)
+/* ---------------------------------------------------------------- census */
+
+/* Reads a varint at *p (< end); false when truncated or longer than 10 bytes. */
+static bool s_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
-    int rc = PA_OK;
+    *v = 0;
+    for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+        uint8_t c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* Steps over one field's payload of wire type wt; false when malformed. */
+static bool s_skip(const uint8_t **p, const uint8_t *end, unsigned wt, uint64_t *len_out)
+{
+    uint64_t v = 0;
+    *len_out = 0;
+    switch (wt) {
+    case 0:
+        return s_varint(p, end, &v);
+    case 1:
+        v = 8;
+        break;
+    case 5:
+        v = 4;
+        break;
+    case 2:
+        if (!s_varint(p, end, &v))
+            return false;
+        *len_out = v;
+        break;
+    default:
+        return false; /* groups and reserved types: protobuf-c refuses them too */
+    }
+    if (v > (uint64_t)(end - *p))
+        return false;
+    *p += v;
+    return true;
+}
+
+/* Whether n values in all break lim (then *why and err say so). */
+static bool s_too_many_values(size_t n, const pa_codec_limits_t *lim, int *why, pa_err_t *err)
+{
+    if (!lim->max_values || n <= lim->max_values)
+        return false;
+    *why = PA_REASON_TOO_MANY_VALUES;
+    pa_err_set(err, PA_EINVAL, "%zu values in all, more than the limit of %zu", n, lim->max_values);
+    return true;
+}
+
+/* What the census found: values of all reports, and fields of the
+ * submission and its reports (each costs protobuf-c at least
+ * PA_CODEC_FIELD_BYTES to unpack). */
+typedef struct {
+    size_t values, fields;
+    bool malformed; /* the unpack then says why */
+} s_census_t;
+
+#define PA_CODEC_FIELD_BYTES 32 /* protobuf-c's ScannedMember per field, at the least */
+
+/* Whether counting further is pointless: a limit is already broken. */
+static bool s_census_over(const s_census_t *c, const pa_codec_limits_t *lim)
+{
+    return (lim->max_values && c->values > lim->max_values) ||
+           (lim->decode_bytes && c->fields > lim->decode_bytes / PA_CODEC_FIELD_BYTES);
+}
+
+/* Walks one message's fields; for a Submission (is_sub) also each Report. */
+static void s_census_walk(const uint8_t *p, const uint8_t *end, bool is_sub,
+                          const pa_codec_limits_t *lim, s_census_t *c)
+{
+    while (p < end && !c->malformed && !s_census_over(c, lim)) {
+        uint64_t tag, len;
+        if (!s_varint(&p, end, &tag) || !s_skip(&p, end, (unsigned)(tag & 7), &len)) {
+            c->malformed = true;
+            return;
+        }
+        c->fields++;
+        bool ld = (tag & 7) == 2;
+        if (is_sub && ld && (tag >> 3) == 3)
+            s_census_walk(p - len, p, false, lim, c);
+        else if (!is_sub && ld && (tag >> 3) == 7)
+            c->values++;
+    }
+}
+
+/* Counts values and fields off the wire without unpacking anything, and
+ * stops as soon as a limit is broken: a few bytes can stand for a value or
+ * a field (an empty one is 2), and unpacking them is what costs. */
+static int s_census(const void *buf, size_t len, const pa_codec_limits_t *lim, int *why,
+                    pa_err_t *err)
+{
+    s_census_t c = {0, 0, false};
+    s_census_walk(buf, (const uint8_t *)buf + len, true, lim, &c);
+    if (c.malformed)
+        return PA_OK; /* not ours to judge: the unpack says why */
+    if (s_too_many_values(c.values, lim, why, err))
+        return PA_EINVAL;
+    if (lim->decode_bytes && c.fields > lim->decode_bytes / PA_CODEC_FIELD_BYTES) {
+        *why = PA_REASON_DECODE_BUDGET;
+        return pa_err_set(err, PA_EINVAL,
+                          "decoding these %zu bytes would take more than %zu bytes of memory "
+                          "(more than %zu fields)",
+                          len, lim->decode_bytes, lim->decode_bytes / PA_CODEC_FIELD_BYTES);
+    }
+    return PA_OK;
+}
+
+pa_codec_limits_t pa_codec_limits_default(void)
+{
+    return (pa_codec_limits_t){PA_CODEC_DECODE_BYTES, PA_CODEC_MAX_VALUES,
+                               PA_CODEC_MAX_UNKNOWN_BYTES};
+}
+
+int pa_codec_decode_limited(const void *buf, size_t len, const pa_codec_limits_t *lim,
+                            pa_submission_t **out, int *reason, pa_err_t *err)
+{
+    int rc = PA_OK, why = PA_REASON_UNDECODABLE;
+    pa_codec_limits_t def = pa_codec_limits_default();
     pa_submission_t *sub = NULL;
     pa_arena_t *arena = pa_arena_new(0);
     ProtobufCAllocator alloc = {s_arena_alloc, s_arena_free, arena};
     Pingan__V1__Submission *m = NULL;
     *out = NULL;
+    if (!lim)
+        lim = &def;
     if (!arena) {
         rc = pa_err_set(err, PA_ENOMEM, "out of memory decoding a submission");
         goto cleanup;
     }
+    /* A few bytes on the wire can ask for many times their size in memory
+     * (an empty Value is 2 bytes, 70 once unpacked): the budget makes the
+     * unpack fail before that memory is taken. */
+    pa_arena_set_budget(arena, lim->decode_bytes);
+    rc = s_census(buf, len, lim, &why, err);
+    if (rc != PA_OK)
+        goto cleanup;
     m = pingan__v1__submission__unpack(&alloc, len, buf);
+    if (!m && pa_arena_over_budget(arena)) {
+        why = PA_REASON_DECODE_BUDGET;
+        rc = pa_err_set(err, PA_EINVAL,
+                        "decoding these %zu bytes would take more than %zu bytes of memory", len,
+                        lim->decode_bytes);
+        goto cleanup;
+    }
     if (!m) {
         rc = pa_err_set(err, PA_EINVAL, "%zu bytes are not a pingan Submission message", len);
+        goto cleanup;
+    }
+    size_t n_values = 0;
+    for (size_t i = 0; i < m->n_reports; i++)
+        n_values += m->reports[i]->n_values;
+    /* Again after the unpack: the census gives up on bytes it cannot read. */
+    if (s_too_many_values(n_values, lim, &why, err)) {
+        rc = PA_EINVAL;
         goto cleanup;
     }
     sub = calloc(1, sizeof *sub);
@@ -203,18 +380,37 @@ int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **ou
         pa_utf8_copy_prefix(sub->sender, m->sender, sizeof sub->sender);
     for (size_t i = 0; i < m->n_reports; i++) {
         sub->n_items = i + 1;
-        rc = s_decode_report(m->reports[i], &sub->items[i], err);
+        rc = s_decode_report(m->reports[i], lim, &sub->items[i], err);
         if (rc != PA_OK)
             goto cleanup;
     }
     *out = sub;
     sub = NULL;
 cleanup:
+    if (reason)
+        *reason = rc == PA_EINVAL ? why : PA_REASON_NONE;
     pa_submission_destroy(&sub);
     if (m)
         pingan__v1__submission__free_unpacked(m, &alloc);
     pa_arena_destroy(&arena);
     return rc;
+}
+
+int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **out, pa_err_t *err)
+{
+    return pa_codec_decode_limited(buf, len, NULL, out, NULL, err);
+}
+
+size_t pa_submission_mem_bytes(const pa_submission_t *sub)
+{
+    size_t n = sizeof *sub + sub->n_items * sizeof *sub->items;
+    for (size_t i = 0; i < sub->n_items; i++) {
+        const pa_item_t *it = &sub->items[i];
+        n += it->raw_len + it->problems.cap * sizeof *it->problems.items;
+        if (it->report)
+            n += sizeof *it->report + it->report->cap_values * sizeof *it->report->values;
+    }
+    return n;
 }
 
 /* ---------------------------------------------------------------- encode */
@@ -300,16 +496,27 @@ cleanup:
     return rc;
 }
 
-/* Fills a Problem array from a problem list; the arrays are the caller's. */
-static void s_fill_problems(const pa_problems_t *pr, Pingan__V1__Problem *pb,
+/* How many of an item's problems a receipt lists, from what is left of the
+ * receipt's budget (*left); a rejected report always gets one. */
+static size_t s_listed(const pa_problems_t *pr, size_t *left)
+{
+    size_t k = pr->n < *left ? pr->n : *left;
+    *left -= k;
+    return k ? k : (pr->n ? 1 : 0);
+}
+
+/* Fills a Problem array with the first k problems of a list (the arrays are
+ * the caller's); brief: reason and field only, the receipt's budget is spent. */
+static void s_fill_problems(const pa_problems_t *pr, size_t k, bool brief, Pingan__V1__Problem *pb,
                             Pingan__V1__Problem **pb_p)
 {
-    for (size_t j = 0; j < pr->n; j++) {
+    for (size_t j = 0; j < k; j++) {
         Pingan__V1__Problem init = PINGAN__V1__PROBLEM__INIT;
         pb[j] = init;
         pb[j].reason = (Pingan__V1__Reason)pr->items[j].reason;
         pb[j].field = (char *)pr->items[j].field;
-        pb[j].message = (char *)pr->items[j].message;
+        pb[j].message =
+            brief ? (char *)"(not listed: receipt limit)" : (char *)pr->items[j].message;
         pb_p[j] = &pb[j];
     }
 }
@@ -318,9 +525,9 @@ int pa_codec_encode_receipt(const pa_submission_t *sub, const char *worker, uint
                             size_t *out_len, pa_err_t *err)
 {
     int rc = PA_OK;
-    size_t n = sub->n_items, n_problems = 0;
+    size_t n = sub->n_items, n_problems = 0, left = PA_CODEC_RECEIPT_PROBLEMS;
     for (size_t i = 0; i < n; i++)
-        n_problems += sub->items[i].problems.n;
+        n_problems += s_listed(&sub->items[i].problems, &left);
     Pingan__V1__Receipt rec = PINGAN__V1__RECEIPT__INIT;
     Pingan__V1__ReportStatus *st = calloc(n ? n : 1, sizeof *st);
     Pingan__V1__ReportStatus **st_p = calloc(n ? n : 1, sizeof *st_p);
@@ -336,17 +543,20 @@ int pa_codec_encode_receipt(const pa_submission_t *sub, const char *worker, uint
     rec.n_statuses = n;
     rec.statuses = st_p;
     size_t k = 0;
+    left = PA_CODEC_RECEIPT_PROBLEMS;
     for (size_t i = 0; i < n; i++) {
         const pa_item_t *item = &sub->items[i];
+        bool brief = left == 0;
+        size_t listed = s_listed(&item->problems, &left);
         Pingan__V1__ReportStatus init = PINGAN__V1__REPORT_STATUS__INIT;
         st[i] = init;
         st_p[i] = &st[i];
         st[i].report_id = (char *)(item->report ? item->report->report_id : "");
         st[i].status = (Pingan__V1__Status)item->status;
-        st[i].n_problems = item->problems.n;
+        st[i].n_problems = listed;
         st[i].problems = &pb_p[k];
-        s_fill_problems(&item->problems, &pb[k], &pb_p[k]);
-        k += item->problems.n;
+        s_fill_problems(&item->problems, listed, brief, &pb[k], &pb_p[k]);
+        k += listed;
     }
     rc = s_pack(&rec.base, out, out_len, err);
 cleanup:

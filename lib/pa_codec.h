@@ -33,9 +33,34 @@ typedef struct {
     size_t n_items;
 } pa_submission_t;
 
-/* Decodes a Submission. On PA_EINVAL (not a Submission) *out stays NULL and
- * err says why; PA_ENOMEM. The caller destroys *out. */
+/* What a worker lets one submission cost before refusing it whole. Checked
+ * before memory is committed: protobuf-c unpacks into an arena with a byte
+ * budget, and values are counted before they are converted. */
+typedef struct {
+    size_t decode_bytes;      /* budget of the protobuf-c unpack (0 = none) */
+    size_t max_values;        /* values of all reports together (0 = none) */
+    size_t max_unknown_bytes; /* per report: unknown fields above refuse it (0 = none) */
+} pa_codec_limits_t;
+
+#define PA_CODEC_DECODE_BYTES      (32u * 1024 * 1024)
+#define PA_CODEC_MAX_VALUES        200000
+#define PA_CODEC_MAX_UNKNOWN_BYTES 4096
+#define PA_CODEC_RECEIPT_PROBLEMS  256 /* problems listed in full per receipt */
+
+/* The defaults above. */
+pa_codec_limits_t pa_codec_limits_default(void);
+
+/* Decodes a Submission within lim (NULL = the defaults). On PA_EINVAL *out
+ * stays NULL, err says why and *reason (may be NULL) is the whole-submission
+ * reason: PA_REASON_UNDECODABLE (not a Submission), PA_REASON_DECODE_BUDGET
+ * or PA_REASON_TOO_MANY_VALUES; PA_ENOMEM. The caller destroys *out. */
+int pa_codec_decode_limited(const void *buf, size_t len, const pa_codec_limits_t *lim,
+                            pa_submission_t **out, int *reason, pa_err_t *err);
+/* pa_codec_decode_limited with the default limits and no reason. */
 int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **out, pa_err_t *err);
+/* Bytes of memory a decoded submission holds (reports, values, raw bytes,
+ * problems): what the worker's batch budget counts. */
+size_t pa_submission_mem_bytes(const pa_submission_t *sub);
 /* NULL-safe; sets *self_p to NULL. */
 void pa_submission_destroy(pa_submission_t **self_p);
 
@@ -44,7 +69,10 @@ void pa_submission_destroy(pa_submission_t **self_p);
 int pa_codec_encode_submission(const char *sender, pa_report_t *const *reports, size_t n,
                                uint8_t **out, size_t *out_len, pa_err_t *err);
 
-/* Encodes the receipt for a judged submission: one status per item, in order. */
+/* Encodes the receipt for a judged submission: one status per item, in
+ * order. Bounded in bytes: the first PA_CODEC_RECEIPT_PROBLEMS problems are
+ * listed in full; after that a report carries only its first problem's
+ * reason and field, without message. */
 int pa_codec_encode_receipt(const pa_submission_t *sub, const char *worker, uint8_t **out,
                             size_t *out_len, pa_err_t *err);
 /* Encodes a receipt that answers a whole submission at once (undecodable,

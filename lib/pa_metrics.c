@@ -76,6 +76,10 @@ static const struct {
     [PA_METRIC_AGGREGATED] = {"pingan_aggregated_keys_total", NULL,
                               "District periods whose aggregates this worker recomputed.",
                               "aggregated", true},
+    [PA_METRIC_RECEIPTS_DROPPED] =
+        {"pingan_receipts_dropped_total", NULL,
+         "Receipts dropped: the peer had gone or its send queue was full.", "receipts_dropped",
+         false},
 };
 
 struct pa_metrics {

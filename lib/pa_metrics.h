@@ -28,6 +28,7 @@ typedef enum {
     PA_METRIC_RECONNECTS_STORE,        /* successful reconnects of the store's session */
     PA_METRIC_RECONNECTS_AGGREGATION,  /* ... of the aggregation thread's session */
     PA_METRIC_AGGREGATED,              /* district periods recomputed */
+    PA_METRIC_RECEIPTS_DROPPED,        /* receipts the ROUTER could not queue (peer gone, full) */
     PA_METRIC_COUNTERS_                /* how many; not a counter */
 } pa_metric_t;
 

@@ -14,6 +14,11 @@ void pa_problems_clear(pa_problems_t *self)
     memset(self, 0, sizeof *self);
 }
 
+bool pa_problems_full(const pa_problems_t *self)
+{
+    return self->n >= PA_PROBLEMS_MAX;
+}
+
 void pa_problems_add(pa_problems_t *self, int reason, const char *field, const char *fmt, ...)
 {
     if (self->n >= PA_PROBLEMS_MAX) {
@@ -46,9 +51,11 @@ static const struct {
     {PA_REASON_EMPTY_SUBMISSION, "empty_submission"},
     {PA_REASON_BAD_FRAMING, "bad_framing"},
     {PA_REASON_TOO_MANY_REPORTS, "too_many_reports"},
+    {PA_REASON_DECODE_BUDGET, "decode_budget"},
     {PA_REASON_MISSING_FIELD, "missing_field"},
     {PA_REASON_INVALID_FIELD, "invalid_field"},
     {PA_REASON_TOO_MANY_VALUES, "too_many_values"},
+    {PA_REASON_UNKNOWN_FIELDS, "unknown_fields"},
     {PA_REASON_UNKNOWN_DISTRICT, "unknown_district"},
     {PA_REASON_TOWN_NOT_IN_DISTRICT, "town_not_in_district"},
     {PA_REASON_UNKNOWN_INDICATOR, "unknown_indicator"},
@@ -71,6 +78,7 @@ static const struct {
     {PA_REASON_STALE_REVISION, "stale_revision"},
     {PA_REASON_REVISION_CONFLICT, "revision_conflict"},
     {PA_REASON_REPORT_ID_CONFLICT, "report_id_conflict"},
+    {PA_REASON_REVISION_JUMP, "revision_jump"},
     {PA_REASON_STORE_UNAVAILABLE, "store_unavailable"},
 };
 

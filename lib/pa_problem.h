@@ -4,6 +4,7 @@
 #ifndef PA_PROBLEM_H
 #define PA_PROBLEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pa_err.h"
@@ -16,9 +17,11 @@ enum {
     PA_REASON_EMPTY_SUBMISSION = 4,
     PA_REASON_BAD_FRAMING = 5,
     PA_REASON_TOO_MANY_REPORTS = 6,
+    PA_REASON_DECODE_BUDGET = 7,
     PA_REASON_MISSING_FIELD = 10,
     PA_REASON_INVALID_FIELD = 11,
     PA_REASON_TOO_MANY_VALUES = 12,
+    PA_REASON_UNKNOWN_FIELDS = 13,
     PA_REASON_UNKNOWN_DISTRICT = 20,
     PA_REASON_TOWN_NOT_IN_DISTRICT = 21,
     PA_REASON_UNKNOWN_INDICATOR = 22,
@@ -41,6 +44,7 @@ enum {
     PA_REASON_STALE_REVISION = 50,
     PA_REASON_REVISION_CONFLICT = 51,
     PA_REASON_REPORT_ID_CONFLICT = 52,
+    PA_REASON_REVISION_JUMP = 53,
     PA_REASON_STORE_UNAVAILABLE = 60,
 };
 
@@ -67,11 +71,16 @@ typedef struct {
     pa_problem_t *items; /* owned; grown on demand, most reports have none */
     size_t n;            /* kept in items */
     size_t cap;
-    size_t dropped; /* found beyond PA_PROBLEMS_MAX or when memory ran out */
+    size_t dropped; /* found beyond PA_PROBLEMS_MAX or when memory ran out; once full a
+                     * report is not examined further, so a lower bound */
 } pa_problems_t;
 
 /* Frees the items and empties the list (the struct itself is the caller's). */
 void pa_problems_clear(pa_problems_t *self);
+
+/* Whether the list holds PA_PROBLEMS_MAX problems: a caller stops looking
+ * for more (and formatting their paths) once it does. */
+bool pa_problems_full(const pa_problems_t *self);
 
 /* Appends a problem (printf-style message); counts it in dropped when full. */
 void pa_problems_add(pa_problems_t *self, int reason, const char *field, const char *fmt, ...)

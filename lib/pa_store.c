@@ -269,7 +269,8 @@ static int s_send_quarantine(pa_store_t *self, const pa_submission_t *sub, const
         reasons,
         (const char *)it->raw,
     };
-    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)it->raw_len};
+    size_t keep = it->raw_len < PA_QUARANTINE_RAW_MAX ? it->raw_len : PA_QUARANTINE_RAW_MAX;
+    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)keep};
     int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
     rc = pa_pg_send_prepared(self->pg, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
                              lengths, formats, err);
@@ -483,7 +484,8 @@ static int s_send_frame(pa_store_t *self, const pa_frame_t *f, pa_err_t *err)
         const char *params[PA_SQL_QUARANTINE_NPARAMS] = {
             f->sender ? f->sender : "", self->worker, NULL, NULL, NULL, NULL, NULL, reasons, f->raw,
         };
-        int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)f->raw_len};
+        size_t keep = f->raw_len < PA_QUARANTINE_RAW_MAX ? f->raw_len : PA_QUARANTINE_RAW_MAX;
+        int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)keep};
         int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
         rc = pa_pg_send_prepared(self->pg, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS,
                                  params, lengths, formats, err);

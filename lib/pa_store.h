@@ -16,6 +16,10 @@
 #include "pa_pg.h"
 #include "pa_sink.h"
 
+/* The quarantine keeps at most this head of what it files (a report's
+ * bytes or a refused frame), so that a flood of large refusals stays small. */
+#define PA_QUARANTINE_RAW_MAX 65536
+
 typedef struct pa_store pa_store_t;
 
 /* Connects through pa_pg with opt (timeouts, keepalives; opt and log must

@@ -2,6 +2,7 @@
 #include "pa_validate.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +71,48 @@ static void s_check_ratio(double num, double den, size_t i, pa_problems_t *pr)
                         "numerator %g is above denominator %g", num, den);
 }
 
+/* Walks the problems the decoder recorded (in value order) alongside the
+ * values, so that telling whether value i was already named costs no
+ * formatting and no search per value. */
+typedef struct {
+    const pa_problems_t *pr;
+    size_t next, end; /* decoder problems still ahead: items[next .. end) */
+} s_flags_t;
+
+/* Index of a "values[N]" or "values[N].indicator" problem, or SIZE_MAX for
+ * any other field (those do not stop a value from being judged). */
+static size_t s_flag_index(const char *field)
+{
+    if (strncmp(field, "values[", 7) != 0)
+        return SIZE_MAX;
+    char *rest = NULL;
+    unsigned long long i = strtoull(field + 7, &rest, 10);
+    if (rest == field + 7 || *rest != ']' || (rest[1] && strcmp(rest + 1, ".indicator") != 0))
+        return SIZE_MAX;
+    return (size_t)i;
+}
+
+/* Whether the decoder already named value i's indicator or amount. */
+static bool s_value_flagged(s_flags_t *fl, size_t i)
+{
+    bool hit = false;
+    while (fl->next < fl->end) {
+        size_t k = s_flag_index(fl->pr->items[fl->next].field);
+        if (k != SIZE_MAX && k > i)
+            break;
+        hit = hit || k == i;
+        fl->next++;
+    }
+    return hit;
+}
+
 static void s_check_value(const pa_catalog_t *cat, const pa_report_t *r, size_t i, bool district_ok,
-                          pa_problems_t *pr)
+                          s_flags_t *fl, pa_problems_t *pr)
 {
     const pa_value_t *v = &r->values[i];
     char f[PA_PROBLEM_FIELD_SIZE];
     /* The decoder already named a broken indicator or amount: judge no further. */
-    if (pr->n && (s_flagged(pr, s_path(f, i, ".indicator")) || s_flagged(pr, s_path(f, i, ""))))
+    if (s_value_flagged(fl, i))
         return;
     const pa_indicator_t *ind = pa_catalog_indicator(cat, v->indicator);
     if (!ind) {
@@ -144,6 +180,10 @@ static void s_check_duplicates(const pa_report_t *r, pa_problems_t *pr)
             slots[k] = i + 1;
             continue;
         }
+        if (pa_problems_full(pr)) {
+            pr->dropped++; /* refused anyway: look no further */
+            break;
+        }
         char f[PA_PROBLEM_FIELD_SIZE];
         snprintf(f, sizeof f, "values[%zu]", i);
         pa_problems_add(pr, PA_REASON_DUPLICATE_VALUE, f, "%s for %s repeats values[%zu]",
@@ -190,7 +230,15 @@ void pa_validate_report(const pa_catalog_t *cat, const pa_report_t *r, int64_t n
                         (long long)((r->submitted_at_ms - now_ms) / 1000));
     if (r->n_values == 0 && !s_flagged(pr, "values"))
         pa_problems_add(pr, PA_REASON_MISSING_FIELD, "values", "the report has no values");
-    for (size_t i = 0; i < r->n_values; i++)
-        s_check_value(cat, r, i, district_ok, pr);
+    s_flags_t fl = {pr, 0, pr->n};
+    /* A report holding its maximum of problems is refused anyway: stop
+     * looking (the receipt says more were found). */
+    for (size_t i = 0; i < r->n_values; i++) {
+        if (pa_problems_full(pr)) {
+            pr->dropped++;
+            return;
+        }
+        s_check_value(cat, r, i, district_ok, &fl, pr);
+    }
     s_check_duplicates(r, pr);
 }

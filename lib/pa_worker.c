@@ -27,14 +27,12 @@
 #include "pa_validate.h"
 
 #define PA_TAG_MAX             PA_BATCH_TAG_MAX
-#define PA_OVERSIZE_KEEP_BYTES 65536 /* head of an oversize frame kept in the quarantine */
-#define PA_IDLE_POLL_MS        200   /* poll timeout with nothing else to do */
-#define PA_AGGREGATE_DISTRICTS 10    /* districts per step: workers share a backfill */
-#define PA_AGGREGATE_IDLE_MS   1000  /* look for keys other workers queued this often */
-#define PA_FLUSH_FIRST_MS      50    /* first backoff of a failing batch */
-#define PA_FLUSH_ATTEMPTS      12    /* ~30 s at the default cap, then RETRY_LATER */
-#define PA_BATCH_MAX_BYTES     (64 * 1024 * 1024) /* flush a batch holding this many bytes */
-#define PA_HARD_MAX_BYTES      (256 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: beyond, libzmq drops the peer */
+#define PA_IDLE_POLL_MS        50   /* poll timeout: also how often peers are checked */
+#define PA_AGGREGATE_DISTRICTS 10   /* districts per step: workers share a backfill */
+#define PA_AGGREGATE_IDLE_MS   1000 /* look for keys other workers queued this often */
+#define PA_FLUSH_FIRST_MS      50   /* first backoff of a failing batch */
+#define PA_FLUSH_ATTEMPTS      12   /* ~30 s at the default cap, then RETRY_LATER */
+#define PA_BATCH_MAX_BYTES     (64 * 1024 * 1024) /* flush a batch holding this much decoded */
 
 struct pa_worker {
     const pa_worker_config_t *cfg;
@@ -49,9 +47,12 @@ struct pa_worker {
     pa_catalog_t *cat;
     pa_batch_t *batch;
     pa_aggregator_t *agg;
+    pa_peers_t *peers; /* connections under the ROUTER */
+    long nofile;       /* descriptor limit in force */
     pa_flush_policy_t policy;
-    pa_metrics_t *metrics; /* counters for /metrics and the summary lines */
-    char metrics_addr[96]; /* where /metrics is served; "off" */
+    pa_metrics_t *metrics;    /* counters for /metrics and the summary lines */
+    char metrics_addr[96];    /* where /metrics is served; "off" */
+    pa_codec_limits_t limits; /* from cfg->admit */
 };
 
 int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
@@ -64,12 +65,8 @@ int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
     if (cfg->batch_wait_ms < 0 || cfg->batch_wait_ms > 60000)
         return pa_err_set(err, PA_EINVAL, "--batch-wait-ms: %d is not in 0..60000",
                           cfg->batch_wait_ms);
-    if (cfg->max_submission_bytes < 1024 || cfg->max_submission_bytes > PA_HARD_MAX_BYTES)
-        return pa_err_set(err, PA_EINVAL, "--max-submission-bytes: %d is not in 1024..%d",
-                          cfg->max_submission_bytes, PA_HARD_MAX_BYTES);
-    if (cfg->max_reports < 1 || cfg->max_reports > 100000)
-        return pa_err_set(err, PA_EINVAL, "--max-reports: %d is not in 1..100000",
-                          cfg->max_reports);
+    if (pa_admit_validate(&cfg->admit, err) != PA_OK)
+        return err ? err->code : PA_EINVAL;
     if (cfg->retry_max_ms < 10)
         return pa_err_set(err, PA_EINVAL, "--retry-max-ms: %d is below 10", cfg->retry_max_ms);
     if (cfg->connect_timeout_s < 0 || cfg->connect_timeout_s > 3600)
@@ -135,6 +132,7 @@ void pa_worker_destroy(pa_worker_t **self_p)
     pa_worker_t *self = *self_p;
     pa_aggregator_destroy(&self->agg);
     pa_batch_destroy(&self->batch);
+    pa_peers_destroy(&self->peers);
     if (self->sock) {
         /* Receipts are queued with DONTWAIT: give them time to leave before
          * the socket goes (with LINGER 0 they were dropped at close). */
@@ -154,7 +152,6 @@ void pa_worker_destroy(pa_worker_t **self_p)
 static int s_bind(pa_worker_t *self, pa_err_t *err)
 {
     int one = 1, zero = 0;
-    int64_t maxmsg = PA_HARD_MAX_BYTES;
     self->sock = zmq_socket(self->ctx, ZMQ_ROUTER);
     if (!self->sock)
         return pa_err_set(err, PA_EIO, "zmq_socket: %s", zmq_strerror(zmq_errno()));
@@ -162,9 +159,14 @@ static int s_bind(pa_worker_t *self, pa_err_t *err)
      * dropped in silence; the producer resends and gets "duplicate". LINGER
      * is raised at close, once the last receipts are queued. */
     if (zmq_setsockopt(self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0)
+        zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
+    if (pa_admit_socket(self->sock, &self->cfg->admit, err) != PA_OK)
+        return err ? err->code : PA_EIO;
+    /* Before binding, so that every connection is seen. */
+    pa_peers_limits_t plim = pa_admit_peer_limits(&self->cfg->admit, self->nofile);
+    if (!(self->peers = pa_peers_new(self->ctx, self->sock, &plim, err)))
+        return err ? err->code : PA_EIO;
     char list[1024];
     snprintf(list, sizeof list, "%s", self->cfg->bind);
     char *save = NULL;
@@ -195,6 +197,7 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
         snprintf(self->name, sizeof self->name, "%s:%d", host, (int)getpid());
     }
     s_pg_options(cfg, &self->pg_opt);
+    self->limits = pa_admit_codec_limits(&cfg->admit);
     pa_batch_limits_t lim = {(size_t)cfg->batch_reports, PA_BATCH_MAX_BYTES, cfg->batch_wait_ms};
     self->policy =
         (pa_flush_policy_t){PA_FLUSH_FIRST_MS, cfg->retry_max_ms, PA_FLUSH_ATTEMPTS, NULL, NULL};
@@ -220,11 +223,16 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
                                   cfg->retry_max_ms, self->metrics, err);
     if (!self->agg)
         goto fail;
+    if (pa_admit_descriptors(&self->nofile, err) != PA_OK)
+        goto fail;
     self->ctx = zmq_ctx_new();
     if (!self->ctx) {
         pa_err_set(err, PA_EIO, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
+    /* Two I/O threads: connections are spread over them, so one peer
+     * keeping a thread busy (tiny frames) does not stall every other. */
+    zmq_ctx_set(self->ctx, ZMQ_IO_THREADS, 2);
     if (s_bind(self, err) != PA_OK)
         goto fail;
     snprintf(self->metrics_addr, sizeof self->metrics_addr, "off");
@@ -246,9 +254,13 @@ static void s_send(pa_worker_t *self, const unsigned char *id, size_t id_len,
     if (zmq_send(self->sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(self->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(self->sock, tag, tag_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(self->sock, body, len, ZMQ_DONTWAIT) < 0)
-        pa_log_warn(self->log, "error=%s could not send a receipt: the producer will resend",
-                    zmq_strerror(zmq_errno()));
+        zmq_send(self->sock, body, len, ZMQ_DONTWAIT) < 0) {
+        /* Debug only: a peer that never reads fills its queue (--send-hwm)
+         * and would turn every receipt into a log line; counted instead. */
+        pa_metrics_add(self->metrics, PA_METRIC_RECEIPTS_DROPPED, 1);
+        pa_log_debug(self->log, "error=%s could not send a receipt: the producer will resend",
+                     zmq_strerror(zmq_errno()));
+    }
 }
 
 static void s_reply_failure(pa_worker_t *self, const unsigned char *id, size_t id_len,
@@ -271,6 +283,8 @@ static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id
                            const void *raw, size_t raw_len, int reason, const char *message)
 {
     pa_metrics_refused(self->metrics, reason);
+    if (raw_len > PA_QUARANTINE_RAW_MAX)
+        raw_len = PA_QUARANTINE_RAW_MAX; /* all the quarantine keeps of it */
     /* Debug only: a flood of garbage must not become a flood of log lines;
      * the periodic summary counts them. */
     pa_log_debug(self->log, "reason=%s bytes=%zu submission rejected: %s", pa_reason_name(reason),
@@ -296,13 +310,10 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
             msg, sizeof msg,
             "expected 3 frames (empty delimiter, tag of at most %d bytes, submission), got %zu",
             PA_TAG_MAX, n - 1);
-        /* The last frame is kept, but only its head: no size limit applies
-         * to a message that is not a submission. */
-        size_t last = zmq_msg_size(&frames[n - 1]);
+        /* The last frame is kept, but only its head (s_reject_frame). */
         s_reject_frame(self, id, id_len, tagged ? zmq_msg_data(&frames[2]) : no_tag,
                        tagged ? zmq_msg_size(&frames[2]) : 0, "", zmq_msg_data(&frames[n - 1]),
-                       last < PA_OVERSIZE_KEEP_BYTES ? last : PA_OVERSIZE_KEEP_BYTES,
-                       PA_REASON_BAD_FRAMING, msg);
+                       zmq_msg_size(&frames[n - 1]), PA_REASON_BAD_FRAMING, msg);
         return;
     }
     const unsigned char *tag = zmq_msg_data(&frames[2]);
@@ -311,20 +322,19 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     size_t len = zmq_msg_size(&frames[3]);
     pa_metrics_add(self->metrics, PA_METRIC_RECEIVED_BYTES, len);
     char msg[256];
-    if (len > (size_t)self->cfg->max_submission_bytes) {
+    const pa_admit_t *adm = &self->cfg->admit;
+    if (len > (size_t)adm->max_submission_bytes) {
         snprintf(msg, sizeof msg, "submission of %zu bytes is above the limit of %d bytes", len,
-                 self->cfg->max_submission_bytes);
-        /* Keep the head of it: enough to see what it was, bounded in size. */
-        s_reject_frame(self, id, id_len, tag, tag_len, "", body,
-                       len < PA_OVERSIZE_KEEP_BYTES ? len : PA_OVERSIZE_KEEP_BYTES,
-                       PA_REASON_OVERSIZE, msg);
+                 adm->max_submission_bytes);
+        s_reject_frame(self, id, id_len, tag, tag_len, "", body, len, PA_REASON_OVERSIZE, msg);
         return;
     }
     pa_err_t err;
     pa_submission_t *sub = NULL;
-    if (pa_codec_decode_submission(body, len, &sub, &err) != PA_OK) {
+    int why = PA_REASON_NONE;
+    if (pa_codec_decode_limited(body, len, &self->limits, &sub, &why, &err) != PA_OK) {
         s_reject_frame(self, id, id_len, tag, tag_len, "", body, len,
-                       err.code == PA_EINVAL ? PA_REASON_UNDECODABLE : PA_REASON_OVERSIZE, err.msg);
+                       why != PA_REASON_NONE ? why : PA_REASON_OVERSIZE, err.msg);
         return;
     }
     int reason = PA_REASON_NONE;
@@ -335,10 +345,10 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     } else if (sub->n_items == 0) {
         reason = PA_REASON_EMPTY_SUBMISSION;
         snprintf(msg, sizeof msg, "the submission holds no reports");
-    } else if (sub->n_items > (size_t)self->cfg->max_reports) {
+    } else if (sub->n_items > (size_t)adm->max_reports) {
         reason = PA_REASON_TOO_MANY_REPORTS;
         snprintf(msg, sizeof msg, "%zu reports, more than the limit of %d", sub->n_items,
-                 self->cfg->max_reports);
+                 adm->max_reports);
     }
     if (reason != PA_REASON_NONE) {
         s_reject_frame(self, id, id_len, tag, tag_len, sub->sender, body, len, reason, msg);
@@ -350,8 +360,9 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
     size_t n_items = sub->n_items;
-    if (pa_batch_add(self->batch, id, id_len, tag, tag_len, sub, len, pa_clock_mono_ms()) !=
-        PA_OK) {
+    /* The batch is budgeted by what it holds in memory, not by wire bytes. */
+    if (pa_batch_add(self->batch, id, id_len, tag, tag_len, sub, pa_submission_mem_bytes(sub),
+                     pa_clock_mono_ms()) != PA_OK) {
         s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
                         PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
         pa_metrics_add(self->metrics, PA_METRIC_SUBMISSIONS_RETRY_LATER, 1);
@@ -383,8 +394,13 @@ static bool s_recv_one(pa_worker_t *self)
         else
             zmq_msg_close(m); /* extra frames: counted by the framing check below */
     }
-    if (got && n >= 2)
+    if (got && n >= 2) {
+        size_t bytes = 0;
+        for (size_t i = 1; i < n; i++)
+            bytes += zmq_msg_size(&frames[i]) + 9; /* 9: the longest ZMTP frame header */
+        pa_peers_delivered(self->peers, &frames[1], bytes);
         s_handle(self, frames, n);
+    }
     for (size_t i = 0; i < n; i++)
         zmq_msg_close(&frames[i]);
     return got;
@@ -490,20 +506,33 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     return rc == PA_ERETRY ? PA_OK : rc;
 }
 
+/* The peers' part of the summary lines (the counters are pa_metrics'). */
+static void s_log_peers(pa_worker_t *self, const char *what)
+{
+    pa_peers_stats_t ps;
+    pa_peers_stats(self->peers, &ps);
+    pa_log_info(self->log, "worker=%s peers=%d peers_over_cap=%llu peers_shut=%llu %s", self->name,
+                ps.connected, (unsigned long long)ps.refused_over_cap,
+                (unsigned long long)(ps.shut_pending + ps.shut_memory), what);
+}
+
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, volatile sig_atomic_t *dump,
                   pa_err_t *err)
 {
     int rc = PA_OK;
     int64_t every_ms = (int64_t)self->cfg->stats_interval_s * 1000;
     int64_t summary_due = pa_clock_mono_ms() + every_ms;
+    pa_peers_limits_t plim = pa_admit_peer_limits(&self->cfg->admit, self->nofile);
     pa_log_info(self->log,
-                "worker=%s endpoint=%s metrics=%s batch_reports=%d batch_wait_ms=%d ready",
+                "worker=%s endpoint=%s metrics=%s batch_reports=%d batch_wait_ms=%d nofile=%ld "
+                "max_peers=%d ready",
                 self->name, self->endpoint, self->metrics_addr, self->cfg->batch_reports,
-                self->cfg->batch_wait_ms);
+                self->cfg->batch_wait_ms, self->nofile, plim.max_peers);
     while (!*stop) {
         int wait = pa_batch_wait_ms(self->batch, pa_clock_mono_ms());
-        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, wait < 0 ? PA_IDLE_POLL_MS : wait);
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
+                                   {pa_peers_socket(self->peers), 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 2, wait < 0 ? PA_IDLE_POLL_MS : wait);
         if (n < 0) {
             if (zmq_errno() == EINTR)
                 continue; /* the loop condition sees the stop request */
@@ -513,18 +542,26 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, volatile
         /* Drain what is ready, up to one batch (or a bounded number of
          * messages, for a flood of rejected frames), so that neither the
          * flush nor the stop check starves. */
-        for (int i = 0; i < 1000 && !*stop && !pa_batch_full(self->batch) && s_recv_one(self); i++)
-            ;
+        int i = 0;
+        while (i < 1000 && !*stop && !pa_batch_full(self->batch) && s_recv_one(self))
+            i++;
         pa_metrics_set_pending(self->metrics, pa_batch_reports(self->batch));
+        /* Connections first seen, or gone; then, with nothing whole left to
+         * read, whatever a peer still holds is an unfinished message. */
+        pa_peers_on_events(self->peers);
+        if (i < 1000 && !pa_batch_full(self->batch))
+            pa_peers_check(self->peers, pa_clock_mono_ms());
         if (pa_batch_due(self->batch, pa_clock_mono_ms()) && (rc = s_flush(self, stop, err)))
             break;
         if (every_ms > 0 && pa_clock_mono_ms() >= summary_due) {
             pa_metrics_log(self->metrics, self->log, self->name, false, "running");
+            s_log_peers(self, "running");
             summary_due = pa_clock_mono_ms() + every_ms;
         }
         if (dump && *dump) {
             *dump = 0;
             pa_metrics_log(self->metrics, self->log, self->name, true, "counters on request");
+            s_log_peers(self, "counters on request");
         }
     }
     /* A stop request: read nothing more, store and answer what was read
@@ -532,5 +569,6 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, volatile
     if (rc == PA_OK)
         rc = s_flush(self, stop, err);
     pa_metrics_log(self->metrics, self->log, self->name, false, "stopped");
+    s_log_peers(self, "stopped");
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "pa_admit.h"
 #include "pa_err.h"
 #include "pa_log.h"
 
@@ -16,8 +17,7 @@ typedef struct {
     const char *name;         /* identity in logs, receipts and stored rows; "" = host:pid */
     int batch_reports;        /* flush once this many reports are pending */
     int batch_wait_ms;        /* ... or this long after the oldest pending one arrived */
-    int max_submission_bytes; /* larger payloads get an OVERSIZE receipt */
-    int max_reports;          /* reports per submission */
+    pa_admit_t admit;         /* what one peer may make the worker spend */
     int retry_max_ms;         /* cap of the doubling backoff while PostgreSQL is away */
     int connect_timeout_s;    /* libpq connect_timeout of every session */
     int statement_timeout_ms; /* server-side bound of every statement (0 = none) */

@@ -35,9 +35,30 @@ static const pa_opt_t s_opts[] = {
     {"batch-wait-ms", "PINGAN_BATCH_WAIT_MS", "5", PA_OPT_INT,
      offsetof(pa_worker_config_t, batch_wait_ms), "longest wait to fill a batch"},
     {"max-submission-bytes", "PINGAN_MAX_SUBMISSION_BYTES", "16777216", PA_OPT_INT,
-     offsetof(pa_worker_config_t, max_submission_bytes), "larger submissions are refused"},
+     offsetof(pa_worker_config_t, admit.max_submission_bytes), "larger submissions are refused"},
     {"max-reports", "PINGAN_MAX_REPORTS", "1000", PA_OPT_INT,
-     offsetof(pa_worker_config_t, max_reports), "reports per submission"},
+     offsetof(pa_worker_config_t, admit.max_reports), "reports per submission"},
+    {"max-values", "PINGAN_MAX_VALUES", "200000", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_values), "values per submission, all reports"},
+    {"max-decode-bytes", "PINGAN_MAX_DECODE_BYTES", "33554432", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_decode_bytes),
+     "memory decoding one submission may take; beyond it is refused (decode_budget)"},
+    {"max-unknown-bytes", "PINGAN_MAX_UNKNOWN_BYTES", "4096", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_unknown_bytes),
+     "unknown-field bytes a report may carry (unknown_fields beyond)"},
+    {"send-hwm", "PINGAN_SEND_HWM", "64", PA_OPT_INT, offsetof(pa_worker_config_t, admit.send_hwm),
+     "receipts queued per peer; beyond, receipts to it are dropped"},
+    {"recv-hwm", "PINGAN_RECV_HWM", "2", PA_OPT_INT, offsetof(pa_worker_config_t, admit.recv_hwm),
+     "submissions queued per peer before libzmq stops reading it"},
+    {"heartbeat-ms", "PINGAN_HEARTBEAT_MS", "10000", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.heartbeat_ms),
+     "ZMTP PING interval; a peer silent for 3 intervals is dropped (0 = off)"},
+    {"max-peers", "PINGAN_MAX_PEERS", "1000", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_peers),
+     "connections at once, lowered to leave 64 descriptors free; beyond, shut"},
+    {"max-rss-mb", "PINGAN_MAX_RSS_MB", "160", PA_OPT_INT,
+     offsetof(pa_worker_config_t, admit.max_rss_mb),
+     "above this RSS the peer holding most of an unfinished message is shut (0 = off)"},
     {"retry-max-ms", "PINGAN_RETRY_MAX_MS", "5000", PA_OPT_INT,
      offsetof(pa_worker_config_t, retry_max_ms), "cap of the backoff while PostgreSQL is away"},
     {"connect-timeout-s", "PINGAN_CONNECT_TIMEOUT_S", "5", PA_OPT_INT,
@@ -105,9 +126,14 @@ int main(int argc, char **argv)
     /* Never log the DSN: it may hold a password. */
     pa_log_info(&log,
                 "bind=%s metrics=%s batch_reports=%d batch_wait_ms=%d max_submission_bytes=%d "
-                "max_reports=%d stats_interval_s=%d starting",
+                "max_reports=%d max_values=%d max_decode_bytes=%d max_unknown_bytes=%d "
+                "send_hwm=%d recv_hwm=%d heartbeat_ms=%d max_peers=%d max_rss_mb=%d "
+                "stats_interval_s=%d starting",
                 cfg.bind, *cfg.metrics ? cfg.metrics : "off", cfg.batch_reports, cfg.batch_wait_ms,
-                cfg.max_submission_bytes, cfg.max_reports, cfg.stats_interval_s);
+                cfg.admit.max_submission_bytes, cfg.admit.max_reports, cfg.admit.max_values,
+                cfg.admit.max_decode_bytes, cfg.admit.max_unknown_bytes, cfg.admit.send_hwm,
+                cfg.admit.recv_hwm, cfg.admit.heartbeat_ms, cfg.admit.max_peers,
+                cfg.admit.max_rss_mb, cfg.stats_interval_s);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;

@@ -11,9 +11,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '重庆市'::text $$;
 
 -- Advisory lock held by whoever writes pingan.figure and pingan.judgement
 -- (an aggregation step or a rebuild), for the rest of its transaction.
--- pingan.put_report uses hashed keys of its own (hashtextextended).
+-- Reports take hashed keys of their own (lock_report_key).
 CREATE OR REPLACE FUNCTION pingan.lock_aggregation() RETURNS void
 LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_advisory_xact_lock(5005, 0) $$;
+
+-- Advisory lock of one district period, held until commit by whoever
+-- writes its reports (pingan.put_report, pingan.void_report).
+CREATE OR REPLACE FUNCTION pingan.lock_report_key(p_district text, p_type text, p_start date)
+RETURNS void
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended(p_district || '|' || p_type || '|' || p_start::text, 0))
+$$;
 
 CREATE OR REPLACE FUNCTION pingan.period_rank(p_type text) RETURNS int
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

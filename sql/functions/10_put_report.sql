@@ -7,6 +7,14 @@
 -- It plans each call (plan_cache_mode): a generic plan cached while pingan.report
 -- was empty kept scanning the whole table as it grew (18 s instead of 7 s a year).
 
+-- The largest step by which a new revision may exceed the highest stored one.
+CREATE OR REPLACE FUNCTION pingan.revision_step() RETURNS int
+LANGUAGE sql IMMUTABLE AS $$ SELECT 1000 $$;
+
+COMMENT ON FUNCTION pingan.revision_step() IS
+    'A new revision may exceed the highest stored revision of its district and period (0 when none) by at '
+    'most this; beyond, put_report rejects it as revision_jump.';
+
 CREATE OR REPLACE FUNCTION pingan.put_report(
     p_report_id    text,
     p_district     text,
@@ -33,11 +41,19 @@ DECLARE
 BEGIN
     -- Serialize workers on the same district and period, so that the checks
     -- below and the insert see one consistent state (revision order, conflicts).
-    PERFORM pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended(p_district || '|' || p_period_type || '|' || p_period_start::text, 0));
+    PERFORM pingan.lock_report_key(p_district, p_period_type, p_period_start);
     -- The lock is held until the batch commits: one lock-table entry per report
     -- in the batch. The same report_id sent at once for another district or
     -- period takes another lock; the ON CONFLICT below covers that race.
+
+    -- 0. A report an operator voided stays voided: sending it again must not
+    -- bring it back (the producer may still be resending it).
+    IF EXISTS (SELECT 1 FROM pingan.voided_report AS x WHERE x.report_id = p_report_id) THEN
+        status := 'rejected'; report_pk := NULL; reason := 'report_id_conflict';
+        detail := 'report_id was voided by an operator (pingan.voided_report); send a new report_id';
+        RETURN NEXT;
+        RETURN;
+    END IF;
 
     -- 1. The idempotency key.
     SELECT r.id, r.content_digest INTO v_id, v_digest
@@ -86,6 +102,17 @@ BEGIN
         RETURN;
     END IF;
 
+    -- 3b. No single message may pin the period: a revision may exceed the
+    -- highest stored one (0 when none) by at most pingan.revision_step(), so
+    -- that revision 2147483647 cannot make every later correction stale.
+    IF p_revision::bigint - coalesce(v_max_rev, 0) > pingan.revision_step() THEN
+        status := 'rejected'; report_pk := NULL; reason := 'revision_jump';
+        detail := format('revision %s is more than %s above the highest stored revision %s of this '
+                         'district and period', p_revision, pingan.revision_step(), coalesce(v_max_rev, 0));
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
     -- 4. New: store it.
     INSERT INTO pingan.report AS r
         (report_id, district_code, period_type, period_start, period_end, revision, submitted_at,
@@ -128,5 +155,5 @@ COMMENT ON FUNCTION pingan.put_report(text, text, text, date, date, int, timesta
     'Stores one validated report row, idempotently. Returns one row: '
     '(stored, new id) | (duplicate, existing id) when report_id, or district+period+revision, is already '
     'stored with the same content_digest | (rejected, null, report_id_conflict | revision_conflict | '
-    'stale_revision, detail). On stored, the caller COPYs the values with report_pk = the id, in the same '
+    'stale_revision | revision_jump, detail). On stored, the caller COPYs the values with report_pk = the id, in the same '
     'transaction. Call it under READ COMMITTED: each check must see reports committed while it waited on the lock.';
