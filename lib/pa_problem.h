@@ -42,6 +42,7 @@ enum {
     PA_REASON_REVISION_CONFLICT = 51,
     PA_REASON_REPORT_ID_CONFLICT = 52,
     PA_REASON_STORE_UNAVAILABLE = 60,
+    PA_REASON_UNAUTHORIZED_DISTRICT = 70,
 };
 
 /* Report statuses, as on the wire (Status). */

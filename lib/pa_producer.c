@@ -17,6 +17,7 @@
 #include "pa_clock.h"
 #include "pa_codec.h"
 #include "pa_input.h"
+#include "pa_net.h"
 #include "pa_problem.h"
 #include "pa_report.h"
 #include "pa_spool.h"
@@ -56,6 +57,9 @@ int pa_producer_config_validate(const pa_producer_config_t *cfg, pa_err_t *err)
         return pa_err_set(err, PA_EINVAL, "--retries: %d is negative", cfg->retries);
     if (cfg->deadline_s < 0)
         return pa_err_set(err, PA_EINVAL, "--deadline: %d is negative", cfg->deadline_s);
+    if ((cfg->key && *cfg->key) != (cfg->server_key && *cfg->server_key))
+        return pa_err_set(err, PA_EINVAL, "%s: --key and --server-key go together",
+                          cfg->key && *cfg->key ? "--server-key" : "--key");
     pa_format_t f;
     if (cfg->format && *cfg->format && pa_input_format_parse(cfg->format, &f) != PA_OK)
         return pa_err_set(err, PA_EINVAL, "--format: '%s' is not csv or json", cfg->format);
@@ -127,6 +131,9 @@ static int s_connect(pa_producer_t *self, pa_err_t *err)
     if (zmq_setsockopt(self->sock, ZMQ_IMMEDIATE, &one, sizeof one) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
+    if (self->cfg->key && *self->cfg->key &&
+        pa_net_curve_client(self->sock, self->cfg->key, self->cfg->server_key, err) != PA_OK)
+        return err ? err->code : PA_EINVAL;
     char monitor_ep[64];
     snprintf(monitor_ep, sizeof monitor_ep, "inproc://pa-producer-monitor-%p", (void *)self);
     void *monitor = NULL;

@@ -20,6 +20,7 @@
 #include "pa_clock.h"
 #include "pa_codec.h"
 #include "pa_flush.h"
+#include "pa_net.h"
 #include "pa_pg.h"
 #include "pa_problem.h"
 #include "pa_store.h"
@@ -49,6 +50,7 @@ struct pa_worker {
     pa_catalog_t *cat;
     pa_batch_t *batch;
     pa_aggregator_t *agg;
+    pa_zap_t *zap; /* CURVE's ZAP handler and allow-list; NULL without keys */
     pa_flush_policy_t policy;
     /* Counters for the periodic and final summary lines. */
     uint64_t n_stored, n_duplicate, n_rejected, n_frames_rejected, n_batches, n_retry_later;
@@ -80,6 +82,23 @@ int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
                           cfg->statement_timeout_ms);
     if (cfg->linger_ms < 0 || cfg->linger_ms > 600000)
         return pa_err_set(err, PA_EINVAL, "--linger-ms: %d is not in 0..600000", cfg->linger_ms);
+    return pa_worker_config_security(cfg, err);
+}
+
+int pa_worker_config_security(const pa_worker_config_t *cfg, pa_err_t *err)
+{
+    bool has_key = cfg->secret_key && *cfg->secret_key;
+    bool has_list = cfg->allow_list && *cfg->allow_list;
+    if (cfg->init_db || cfg->rebuild)
+        return PA_OK;
+    if (has_key != has_list)
+        return pa_err_set(err, PA_EINVAL, "%s: --secret-key and --allow-list go together",
+                          has_key ? "--allow-list" : "--secret-key");
+    if (!has_key && !cfg->insecure && !pa_net_endpoints_local(cfg->bind))
+        return pa_err_set(err, PA_EINVAL,
+                          "--bind %s is reachable from other hosts: give --secret-key and "
+                          "--allow-list (docs/security.md), or --insecure to accept any sender",
+                          cfg->bind);
     return PA_OK;
 }
 
@@ -134,6 +153,7 @@ void pa_worker_destroy(pa_worker_t **self_p)
         zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(self->sock);
     }
+    pa_zap_destroy(&self->zap); /* its socket must close before the context ends */
     if (self->ctx)
         zmq_ctx_term(self->ctx); /* waits up to linger_ms for queued receipts */
     pa_store_destroy(&self->store);
@@ -156,6 +176,8 @@ static int s_bind(pa_worker_t *self, pa_err_t *err)
         zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
+    if (self->zap && pa_net_curve_server(self->sock, self->cfg->secret_key, err) != PA_OK)
+        return err ? err->code : PA_EINVAL;
     char list[1024];
     snprintf(list, sizeof list, "%s", self->cfg->bind);
     char *save = NULL;
@@ -213,6 +235,10 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
         pa_err_set(err, PA_EIO, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
+    /* The ZAP handler first: libzmq admits any key while none is bound. */
+    if (cfg->secret_key && *cfg->secret_key &&
+        !(self->zap = pa_zap_new(self->ctx, cfg->allow_list, cfg->reload, log, err)))
+        goto fail;
     if (s_bind(self, err) != PA_OK)
         goto fail;
     return self;
@@ -330,6 +356,8 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     int64_t now = pa_clock_wall_ms();
     for (size_t i = 0; i < sub->n_items; i++)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
+    if (self->zap) /* per frame, so that a revoked key on an open connection stops here */
+        pa_zap_authorise(self->zap, pa_net_user_id(&frames[3]), sub);
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
     if (pa_batch_add(self->batch, id, id_len, tag, tag_len, sub, len, pa_clock_mono_ms()) !=
         PA_OK) {
@@ -471,6 +499,15 @@ static void s_log_summary(pa_worker_t *self, const char *what)
                 (unsigned long long)self->n_frames_rejected,
                 (unsigned long long)self->n_retry_later,
                 (unsigned long long)pa_aggregator_done(self->agg), what);
+    if (self->zap) {
+        pa_zap_stats_t z;
+        pa_zap_stats(self->zap, &z);
+        pa_log_info(self->log,
+                    "worker=%s keys_admitted=%llu keys_refused=%llu unauthorized=%llu "
+                    "reloads=%llu %s",
+                    self->name, (unsigned long long)z.admitted, (unsigned long long)z.refused,
+                    (unsigned long long)z.unauthorized, (unsigned long long)z.reloads, what);
+    }
 }
 
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)

@@ -13,11 +13,14 @@
 #include "pa_worker.h"
 
 static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0; /* bumped by SIGHUP: re-read the allow-list */
 
 static void s_on_signal(int sig)
 {
-    (void)sig;
-    s_stop = 1;
+    if (sig == SIGHUP)
+        s_reload++;
+    else
+        s_stop = 1;
 }
 
 static const pa_opt_t s_opts[] = {
@@ -47,6 +50,12 @@ static const pa_opt_t s_opts[] = {
      "at exit, longest wait for the last receipts to be sent"},
     {"log-level", "PINGAN_LOG_LEVEL", "info", PA_OPT_STR, offsetof(pa_worker_config_t, log_level),
      "error, warn, info or debug"},
+    {"secret-key", "PINGAN_SECRET_KEY_FILE", "", PA_OPT_STR,
+     offsetof(pa_worker_config_t, secret_key), "CURVE secret key file (pingan-keygen)"},
+    {"allow-list", "PINGAN_ALLOW_LIST", "", PA_OPT_STR, offsetof(pa_worker_config_t, allow_list),
+     "allowed keys and their districts; re-read on SIGHUP (docs/security.md)"},
+    {"insecure", "PINGAN_INSECURE", "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, insecure),
+     "allow a non-loopback --bind without keys: anyone reaching it writes any district"},
     {"init-db", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, init_db),
      "create or migrate the schema and reference data, then exit"},
     {"rebuild", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, rebuild),
@@ -100,11 +109,21 @@ int main(int argc, char **argv)
                 "max_reports=%d starting",
                 cfg.bind, cfg.batch_reports, cfg.batch_wait_ms, cfg.max_submission_bytes,
                 cfg.max_reports);
+    if (cfg.secret_key && *cfg.secret_key)
+        pa_log_info(&log, "secret_key=%s allow_list=%s CURVE on: only listed keys may connect",
+                    cfg.secret_key, cfg.allow_list);
+    else
+        pa_log_warn(&log,
+                    "bind=%s INSECURE: no CURVE keys, anyone who can reach this endpoint writes "
+                    "any district's figures (--secret-key, --allow-list: docs/security.md)",
+                    cfg.bind);
+    cfg.reload = &s_reload;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     pa_worker_t *worker = pa_worker_new(&cfg, &log, &err);
     if (!worker) {
