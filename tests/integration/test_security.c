@@ -3,6 +3,7 @@
  * ZeroMQ sockets and a real PostgreSQL: every refusal stores nothing. */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,21 +144,56 @@ static long s_values(void)
     return pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.value");
 }
 
+/* One test's world: keys for the worker, wanzhou (500101, listed), fuling
+ * (500102, listed when list_fuling) and `extra` (made, never listed), and a
+ * CURVE worker on them; files for the producer's output. */
+typedef struct {
+    s_keys_t k;
+    char *wanzhou, *fuling; /* their allow-list lines */
+    char ep[64], werr[512], out[512], err[512], csv[512];
+    pid_t w;
+} s_scene_t;
+
+static void s_scene(s_scene_t *sc, const char *name, const char *extra, bool list_fuling)
+{
+    char path[128];
+    s_keys_init(&sc->k, name);
+    free(s_keygen(&sc->k, "worker", NULL));
+    if (extra)
+        free(s_keygen(&sc->k, extra, NULL));
+    sc->wanzhou = s_keygen(&sc->k, "wanzhou", "500101");
+    sc->fuling = s_keygen(&sc->k, "fuling", "500102");
+    s_allow(&sc->k, sc->wanzhou, list_fuling ? sc->fuling : NULL);
+    pa_testenv_endpoint(sc->ep, sizeof sc->ep);
+    snprintf(path, sizeof path, "%s-w.err", name);
+    sc->w = s_worker(&sc->k, sc->ep, pa_testenv_tmp(path, sc->werr, sizeof sc->werr));
+    snprintf(path, sizeof path, "%s.out", name);
+    pa_testenv_tmp(path, sc->out, sizeof sc->out);
+    snprintf(path, sizeof path, "%s.err", name);
+    pa_testenv_tmp(path, sc->err, sizeof sc->err);
+    s_two_districts(sc->csv, sizeof sc->csv);
+}
+
+/* pingan-produce on the two-district file with key (NULL: none) trusting
+ * server's public key; its exit status. */
+static int s_scene_produce(s_scene_t *sc, const char *key, const char *server)
+{
+    return s_produce(&sc->k, sc->ep, key, server, sc->csv, sc->out, sc->err);
+}
+
+static void s_scene_end(s_scene_t *sc)
+{
+    pa_testenv_stop_worker(sc->w);
+    free(sc->wanzhou);
+    free(sc->fuling);
+}
+
 Test(security, a_district_key_writing_another_district_is_refused_and_quarantined)
 {
-    s_keys_t k;
-    s_keys_init(&k, "keys-ab");
-    free(s_keygen(&k, "worker", NULL));
-    char *a = s_keygen(&k, "wanzhou", "500101");
-    char *b = s_keygen(&k, "fuling", "500102");
-    s_allow(&k, a, b);
-    char ep[64], werr[512], out[512], err[512], csv[512];
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_worker(&k, ep, pa_testenv_tmp("ab-w.err", werr, sizeof werr));
-    int status = s_produce(&k, ep, "wanzhou", "worker", s_two_districts(csv, sizeof csv),
-                           pa_testenv_tmp("ab.out", out, sizeof out),
-                           pa_testenv_tmp("ab.err", err, sizeof err));
-    char *text = pa_testenv_slurp(out), *log = pa_testenv_slurp(err);
+    s_scene_t sc;
+    s_scene(&sc, "ab", NULL, true);
+    int status = s_scene_produce(&sc, "wanzhou", "worker");
+    char *text = pa_testenv_slurp(sc.out), *log = pa_testenv_slurp(sc.err);
     cr_assert_eq(status, 1, "exit %d: %s %s", status, text, log);
     cr_assert(strstr(text, "stored 500101 2024-03"), "%s", text);
     cr_assert(strstr(text, "rejected 500102 2024-03"), "%s", text);
@@ -177,15 +213,13 @@ Test(security, a_district_key_writing_another_district_is_refused_and_quarantine
                                        "district_code = '500102' AND reason = "
                                        "'unauthorized_district'"),
                  1);
-    pa_testenv_stop_worker(w);
-    char *wlog = pa_testenv_slurp(werr);
+    s_scene_end(&sc);
+    char *wlog = pa_testenv_slurp(sc.werr);
     cr_assert(strstr(wlog, "name=wanzhou address=127.0.0.1 connection admitted"), "%s", wlog);
     cr_assert(strstr(wlog, "unauthorized=1"), "%s", wlog);
     free(wlog);
     free(text);
     free(log);
-    free(a);
-    free(b);
 }
 
 /* A refused producer: no receipt at all, exit 2, nothing stored. */
@@ -203,55 +237,33 @@ static void s_assert_refused(int status, const char *out, const char *err)
 
 Test(security, a_wrong_server_key_gets_no_receipt)
 {
-    s_keys_t k;
-    s_keys_init(&k, "keys-wrong");
-    free(s_keygen(&k, "worker", NULL));
-    free(s_keygen(&k, "impostor", NULL));
-    char *a = s_keygen(&k, "wanzhou", "500101");
-    s_allow(&k, a, NULL);
-    char ep[64], werr[512], out[512], err[512], csv[512];
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_worker(&k, ep, pa_testenv_tmp("wrong-w.err", werr, sizeof werr));
+    s_scene_t sc;
+    s_scene(&sc, "wrong", "impostor", false);
     /* The producer trusts another key than the worker's: the handshake fails. */
-    int status = s_produce(&k, ep, "wanzhou", "impostor", s_two_districts(csv, sizeof csv),
-                           pa_testenv_tmp("wrong.out", out, sizeof out),
-                           pa_testenv_tmp("wrong.err", err, sizeof err));
-    s_assert_refused(status, out, err);
-    pa_testenv_stop_worker(w);
-    free(a);
+    s_assert_refused(s_scene_produce(&sc, "wanzhou", "impostor"), sc.out, sc.err);
+    s_scene_end(&sc);
 }
 
 Test(security, an_unknown_key_or_no_key_cannot_connect)
 {
-    s_keys_t k;
-    s_keys_init(&k, "keys-unknown");
-    free(s_keygen(&k, "worker", NULL));
-    free(s_keygen(&k, "stranger", NULL));
-    char *a = s_keygen(&k, "wanzhou", "500101");
-    s_allow(&k, a, NULL);
-    char ep[64], werr[512], out[512], err[512], csv[512];
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_worker(&k, ep, pa_testenv_tmp("unk-w.err", werr, sizeof werr));
-    int status = s_produce(&k, ep, "stranger", "worker", s_two_districts(csv, sizeof csv),
-                           pa_testenv_tmp("unk.out", out, sizeof out),
-                           pa_testenv_tmp("unk.err", err, sizeof err));
-    s_assert_refused(status, out, err);
+    s_scene_t sc;
+    s_scene(&sc, "unknown", "stranger", false);
+    s_assert_refused(s_scene_produce(&sc, "stranger", "worker"), sc.out, sc.err);
     /* The refusal is logged with the key (its fingerprint) and counted. */
     char stranger[600];
-    char *pub = pa_testenv_slurp(s_path(&k, "stranger", "public", stranger, sizeof stranger));
+    char *pub = pa_testenv_slurp(s_path(&sc.k, "stranger", "public", stranger, sizeof stranger));
     char needle[128];
     snprintf(needle, sizeof needle, "key=%.40s address=127.0.0.1", strchr(pub, '\n') + 1);
-    cr_assert(pa_testenv_wait_for_text(werr, needle, 5000), "%s", needle);
-    cr_assert(pa_testenv_wait_for_text(werr, "connection refused: key not on the allow-list", 1));
+    cr_assert(pa_testenv_wait_for_text(sc.werr, needle, 5000), "%s", needle);
+    cr_assert(
+        pa_testenv_wait_for_text(sc.werr, "connection refused: key not on the allow-list", 1));
     /* Plain text (no CURVE at all) does not get through either. */
-    status = s_produce(&k, ep, NULL, "worker", csv, out, err);
-    s_assert_refused(status, out, err);
-    pa_testenv_stop_worker(w);
-    char *wlog = pa_testenv_slurp(werr);
+    s_assert_refused(s_scene_produce(&sc, NULL, "worker"), sc.out, sc.err);
+    s_scene_end(&sc);
+    char *wlog = pa_testenv_slurp(sc.werr);
     cr_assert(!strstr(wlog, "keys_refused=0 "), "%s", wlog);
     free(wlog);
     free(pub);
-    free(a);
 }
 
 /* A DEALER with NAME's key, as a client in another language would be. */
@@ -302,40 +314,27 @@ static pa_receipt_t *s_exchange(void *s, const char *id, const char *district, c
     return rec;
 }
 
-/* Rewrites the allow-list, sends SIGHUP and waits for the n-th outcome. */
-static void s_reload(pid_t w, const char *werr, int n, const char *outcome)
+/* Sends SIGHUP and waits for the worker to log outcome (each test's
+ * outcomes differ, so the first one seen is this reload's). */
+static void s_reload(pid_t w, const char *werr, const char *outcome)
 {
     kill(w, SIGHUP);
-    for (int seen = 0; seen < n;) {
-        cr_assert(pa_testenv_wait_for_text(werr, outcome, 5000), "no '%s' after SIGHUP", outcome);
-        char *log = pa_testenv_slurp(werr);
-        seen = 0;
-        for (const char *p = log; (p = strstr(p, outcome)) != NULL; p++)
-            seen++;
-        free(log);
-    }
+    cr_assert(pa_testenv_wait_for_text(werr, outcome, 5000), "no '%s' after SIGHUP", outcome);
 }
 
 Test(security, a_revoked_key_is_refused_after_sighup_even_on_an_open_connection)
 {
-    s_keys_t k;
-    s_keys_init(&k, "keys-revoke");
-    free(s_keygen(&k, "worker", NULL));
-    char *a = s_keygen(&k, "wanzhou", "500101");
-    char *b = s_keygen(&k, "fuling", "500102");
-    s_allow(&k, a, b);
-    char ep[64], werr[512], out[512], err[512], csv[512];
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t w = s_worker(&k, ep, pa_testenv_tmp("rev-w.err", werr, sizeof werr));
+    s_scene_t sc;
+    s_scene(&sc, "revoke", NULL, true);
     void *ctx = zmq_ctx_new();
-    void *open_conn = s_dealer(ctx, &k, "wanzhou", ep);
+    void *open_conn = s_dealer(ctx, &sc.k, "wanzhou", sc.ep);
     pa_receipt_t *rec = s_exchange(open_conn, "before-revocation", "500101", "2024-03");
     cr_assert_eq(rec->entries[0].status, PA_STATUS_STORED);
     pa_receipt_destroy(&rec);
 
     /* Wanzhou's key is revoked: the list no longer holds it. */
-    s_allow(&k, b, NULL);
-    s_reload(w, werr, 1, "keys=1 allow-list reloaded");
+    s_allow(&sc.k, sc.fuling, NULL);
+    s_reload(sc.w, sc.werr, "keys=1 allow-list reloaded");
     rec = s_exchange(open_conn, "after-revocation", "500101", "2024-04");
     cr_assert_eq(rec->entries[0].status, PA_STATUS_REJECTED);
     cr_assert_eq(rec->entries[0].problems.items[0].reason, PA_REASON_UNAUTHORIZED_DISTRICT);
@@ -352,27 +351,23 @@ Test(security, a_revoked_key_is_refused_after_sighup_even_on_an_open_connection)
                                        "reason = 'unauthorized_district'"),
                  1);
     /* A new connection with the revoked key is refused at the handshake. */
-    int status = s_produce(&k, ep, "wanzhou", "worker", s_two_districts(csv, sizeof csv),
-                           pa_testenv_tmp("rev.out", out, sizeof out),
-                           pa_testenv_tmp("rev.err", err, sizeof err));
-    char *log = pa_testenv_slurp(err);
+    int status = s_scene_produce(&sc, "wanzhou", "worker");
+    char *log = pa_testenv_slurp(sc.err);
     cr_assert_eq(status, 2, "%s", log);
     cr_assert(strstr(log, "receipts=0"), "%s", log);
     free(log);
     cr_assert_eq(s_reports(), 1);
 
     /* A list that does not parse is refused; the one in force stays. */
-    s_write(k.allow, "not an allow-list\n");
-    s_reload(w, werr, 1, "could not reload: keeping the old list");
-    status = s_produce(&k, ep, "fuling", "worker", csv, out, err);
-    char *text = pa_testenv_slurp(out);
+    s_write(sc.k.allow, "not an allow-list\n");
+    s_reload(sc.w, sc.werr, "could not reload: keeping the old list");
+    status = s_scene_produce(&sc, "fuling", "worker");
+    char *text = pa_testenv_slurp(sc.out);
     cr_assert_eq(status, 1, "%s", text);
     cr_assert(strstr(text, "stored 500102 2024-03"), "%s", text);
     cr_assert(strstr(text, "rejected 500101 2024-03"), "%s", text);
     free(text);
-    pa_testenv_stop_worker(w);
-    free(a);
-    free(b);
+    s_scene_end(&sc);
 }
 
 /* Runs pingan-worker with args expecting it to refuse; returns its stderr. */
@@ -424,4 +419,148 @@ Test(security, a_worker_reachable_from_other_hosts_needs_keys_or_insecure)
     /* --insecure is the explicit way to accept any sender everywhere. */
     w = pa_testenv_start_worker(&s_db, any, werr, "--insecure");
     pa_testenv_stop_worker(w);
+}
+
+/* ------------------------------------------------------------ roles */
+
+/* A login user in one of the group roles of sql/013_roles.sql. Roles are
+ * the cluster's: the name carries the test's pid, and it is dropped after. */
+static char *s_login(const char *group, char *name, size_t size)
+{
+    snprintf(name, size, "pa_test_%s_%d", group, (int)getpid());
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SET client_min_messages = warning; DROP ROLE IF EXISTS %s; "
+             "CREATE ROLE %s LOGIN IN ROLE pingan_%s",
+             name, name, group);
+    PGresult *res = PQexec(s_db.conn, sql);
+    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(s_db.conn));
+    PQclear(res);
+    return name;
+}
+
+static void s_drop_login(const char *name)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP ROLE %s", name);
+    PGresult *res = PQexec(s_db.conn, sql);
+    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(s_db.conn));
+    PQclear(res);
+}
+
+static PGconn *s_connect_as(const char *user)
+{
+    char conninfo[256];
+    snprintf(conninfo, sizeof conninfo, "dbname=%s user=%s", s_db.dbname, user);
+    PGconn *c = PQconnectdb(conninfo);
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+    return c;
+}
+
+/* The SQLSTATE a statement failed with, or "" when it succeeded. */
+static const char *s_sqlstate(PGconn *c, const char *sql, char out[6])
+{
+    PGresult *res = PQexec(c, sql);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    snprintf(out, 6, "%s",
+             PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK
+                 ? ""
+                 : (state ? state : "?"));
+    PQclear(res);
+    return out;
+}
+
+/* Each statement ends with SQLSTATE want ("" = succeeds). */
+static void s_assert_states(PGconn *c, const char *const *sqls, size_t n, const char *want)
+{
+    char state[6];
+    for (size_t i = 0; i < n; i++)
+        cr_assert_str_eq(s_sqlstate(c, sqls[i], state), want, "%s: %s", sqls[i], PQerrorMessage(c));
+}
+
+Test(security, an_analyst_reads_the_views_and_cannot_write_or_read_raw_rows)
+{
+    char user[64];
+    PGconn *c = s_connect_as(s_login("analyst", user, sizeof user));
+    static const char *const readable[] = {
+        "SELECT count(*) FROM pingan.v_value",
+        "SELECT count(*) FROM pingan.v_quarantine",
+        "SELECT count(*) FROM pingan.v_figure",
+        "SELECT count(*) FROM pingan.v_figure_fine",
+        "SELECT count(*) FROM pingan.v_district_scorecard",
+        "SELECT count(*) FROM pingan.v_completeness",
+        "SELECT count(*) FROM pingan.district",
+    };
+    s_assert_states(c, readable, sizeof readable / sizeof readable[0], "");
+    /* 42501: insufficient_privilege, for every write and every raw table. */
+    static const char *const refused[] = {
+        "INSERT INTO pingan.quarantine (reasons) VALUES ('[]')",
+        "INSERT INTO pingan.report (report_id) VALUES ('x')",
+        "UPDATE pingan.settings SET judged_as_of = NULL",
+        "DELETE FROM pingan.district",
+        "SELECT count(*) FROM pingan.report",
+        "SELECT count(*) FROM pingan.value",
+        "SELECT count(*) FROM pingan.quarantine",
+        "CREATE TABLE pingan.mine (a int)",
+    };
+    s_assert_states(c, refused, sizeof refused / sizeof refused[0], "42501");
+    PQfinish(c);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), 0);
+    cr_assert_eq(s_reports(), 0);
+    s_drop_login(user);
+}
+
+Test(security, the_worker_role_stores_and_aggregates_but_cannot_change_the_schema)
+{
+    char user[64], state[6], ep[64], werr[512], out[512], err[512], csv[512];
+    s_login("worker", user, sizeof user);
+    /* The real worker, as that user: every step it takes is granted. */
+    const char *was = getenv("PGUSER");
+    char saved[128];
+    snprintf(saved, sizeof saved, "%s", was ? was : "");
+    setenv("PGUSER", user, 1);
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t w =
+        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("role-w.err", werr, sizeof werr), NULL);
+    if (*saved)
+        setenv("PGUSER", saved, 1);
+    else
+        unsetenv("PGUSER");
+    char bin[512];
+    char *argv[] = {pa_testenv_bin("pingan-produce", bin, sizeof bin), "--connect", ep,
+                    s_two_districts(csv, sizeof csv), NULL};
+    int status =
+        pa_testenv_wait(pa_testenv_spawn(argv, NULL, pa_testenv_tmp("role.out", out, sizeof out),
+                                         pa_testenv_tmp("role.err", err, sizeof err)),
+                        30000);
+    char *text = pa_testenv_slurp(out);
+    cr_assert_eq(status, 0, "%s", text);
+    free(text);
+    pa_testdb_wait_aggregated(&s_db, 20000);
+    pa_testenv_stop_worker(w);
+    char *log = pa_testenv_slurp(werr);
+    cr_assert(!strstr(log, "permission denied"), "%s", log);
+    free(log);
+    cr_assert_eq(s_reports(), 2);
+    cr_assert_gt(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.figure"), 0);
+
+    PGconn *c = s_connect_as(user);
+    cr_assert_str_eq(s_sqlstate(c, "SELECT count(*) FROM pingan.value", state), "");
+    static const char *const ddl[] = {
+        "CREATE TABLE pingan.mine (a int)",
+        "CREATE TABLE public.mine (a int)",
+        "CREATE FUNCTION pingan.mine() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "CREATE SCHEMA mine",
+        "ALTER TABLE pingan.report ADD COLUMN mine int",
+        "DROP TABLE pingan.value",
+        "TRUNCATE pingan.report CASCADE",
+        "DELETE FROM pingan.report",
+        "UPDATE pingan.value SET count = 0",
+        "GRANT pingan_owner TO CURRENT_USER",
+    };
+    s_assert_states(c, ddl, sizeof ddl / sizeof ddl[0], "42501");
+    PQfinish(c);
+    cr_assert_eq(s_reports(), 2);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pg_class WHERE relname = 'mine'"), 0);
+    s_drop_login(user);
 }
