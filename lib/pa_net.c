@@ -98,6 +98,133 @@ const char *pa_net_user_id(zmq_msg_t *frame)
     return id ? id : "";
 }
 
+/* ------------------------------------------------------------ watch */
+
+#define PA_WATCH_EVENTS                                                                            \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |                             \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |                  \
+     ZMQ_EVENT_DISCONNECTED)
+
+struct pa_net_watch {
+    void *watched; /* the client socket (borrowed) */
+    void *pair;    /* receives its events */
+    uint16_t last; /* last handshake event, 0 = none */
+    uint32_t value;
+    bool disconnected; /* a connection closed... */
+    bool succeeded;    /* ... and whether any handshake ever succeeded */
+    int n_succeeded;   /* handshakes that succeeded */
+};
+
+pa_net_watch_t *pa_net_watch_new(void *ctx, void *sock)
+{
+    char ep[64];
+    int zero = 0;
+    pa_net_watch_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->watched = sock;
+    snprintf(ep, sizeof ep, "inproc://pa-net-watch-%p", (void *)self);
+    if (zmq_socket_monitor(sock, ep, PA_WATCH_EVENTS) != 0) {
+        free(self);
+        return NULL;
+    }
+    self->pair = zmq_socket(ctx, ZMQ_PAIR);
+    if (!self->pair || zmq_setsockopt(self->pair, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_connect(self->pair, ep) != 0) {
+        pa_net_watch_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void pa_net_watch_destroy(pa_net_watch_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pa_net_watch_t *self = *self_p;
+    zmq_socket_monitor(self->watched, NULL, 0);
+    if (self->pair)
+        zmq_close(self->pair);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Reads one event within timeout_ms (0: only one already there) into the
+ * watch's state; false when none came. */
+static bool s_watch_event(pa_net_watch_t *self, long timeout_ms)
+{
+    zmq_pollitem_t item = {self->pair, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, timeout_ms) <= 0)
+        return false;
+    /* An event is two frames: 6 bytes (event, value), then the address. */
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, self->pair, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&msg);
+        return false;
+    }
+    uint16_t event = 0;
+    uint32_t value = 0;
+    if (zmq_msg_size(&msg) >= 6) {
+        memcpy(&event, zmq_msg_data(&msg), sizeof event);
+        memcpy(&value, (const char *)zmq_msg_data(&msg) + 2, sizeof value);
+    }
+    bool more = zmq_msg_more(&msg);
+    zmq_msg_close(&msg);
+    while (more) {
+        zmq_msg_init(&msg);
+        more = zmq_msg_recv(&msg, self->pair, 0) >= 0 && zmq_msg_more(&msg);
+        zmq_msg_close(&msg);
+    }
+    if (event == ZMQ_EVENT_DISCONNECTED) {
+        self->disconnected = true;
+    } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        self->succeeded = true;
+        self->n_succeeded++;
+        self->last = 0;
+    } else {
+        self->last = event;
+        self->value = value;
+    }
+    return true;
+}
+
+void pa_net_watch_handshakes(pa_net_watch_t *self, int n, int wait_ms)
+{
+    int64_t deadline = pa_clock_mono_ms() + wait_ms;
+    while (self && self->n_succeeded < n) {
+        int64_t left = deadline - pa_clock_mono_ms();
+        if (left <= 0 || !s_watch_event(self, (long)left))
+            return;
+    }
+}
+
+void pa_net_watch_why(pa_net_watch_t *self, char *why, size_t size)
+{
+    why[0] = '\0';
+    if (!self)
+        return;
+    while (s_watch_event(self, 0))
+        ;
+    if (self->last == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        snprintf(why, size,
+                 "the worker refused this producer's key (ZAP status %u): is its public key on "
+                 "the worker's allow-list?",
+                 (unsigned)self->value);
+    else if (self->last == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+             self->value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        snprintf(why, size,
+                 "the worker speaks another security mechanism: give both or neither of --key "
+                 "and --server-key, as the worker has --secret-key or not");
+    else if (self->last || (self->disconnected && !self->succeeded))
+        /* libzmq 4.3 closes a refused CURVE client before the ERROR command
+         * reaches it: a key not on the allow-list and a wrong server key
+         * look the same from here (the worker's log tells them apart). */
+        snprintf(why, size,
+                 "the worker ended every CURVE handshake: is this producer's public key on its "
+                 "allow-list, and --server-key the worker's public key?");
+}
+
 /* ------------------------------------------------------------ ZAP */
 
 struct pa_zap {
@@ -201,18 +328,17 @@ static void s_answer(pa_zap_t *self)
         else
             zmq_msg_close(m);
     }
-    if (n < 2) {
-        for (size_t i = 0; i < n; i++)
-            zmq_msg_close(&f[i]);
-        return; /* cannot even echo a request id */
-    }
+    if (n == 0)
+        return; /* nothing received: nothing to answer */
     char key[PA_KEY_Z85_SIZE], name[PA_ALLOW_NAME_SIZE], address[64] = "";
     const char *why = NULL;
     bool ok = s_admit(self, f, n, key, name, &why);
     if (n > 3)
         s_frame_text(&f[3], address, sizeof address);
     s_send_text(self->sock, "1.0", 3, true);
-    (void)zmq_send(self->sock, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
+    /* REP must answer every request, even one too short to carry an id. */
+    (void)zmq_send(self->sock, n > 1 ? zmq_msg_data(&f[1]) : "", n > 1 ? zmq_msg_size(&f[1]) : 0,
+                   ZMQ_SNDMORE);
     s_send_text(self->sock, ok ? "200" : "400", 3, true);
     s_send_text(self->sock, why, strlen(why), true);
     s_send_text(self->sock, ok ? key : "", ok ? strlen(key) : 0, true);
@@ -237,6 +363,8 @@ static void *s_run(void *arg)
 {
     pa_zap_t *self = arg;
     while (!atomic_load(&self->stop)) {
+        /* The counter is a word the signal handler bumps: at worst this
+         * read sees a reload one poll late. */
         if (self->reload && *self->reload != self->reload_seen) {
             self->reload_seen = *self->reload;
             s_reload(self);
@@ -276,7 +404,14 @@ pa_zap_t *pa_zap_new(void *ctx, const char *allow_path, const volatile sig_atomi
                    zmq_strerror(zmq_errno()));
         goto fail;
     }
-    if (pthread_create(&self->thread, NULL, s_run, self) != 0) {
+    /* Signals (SIGHUP, SIGTERM) are the program's: the thread blocks them
+     * all, so none interrupts a ZAP exchange half-way. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int started = pthread_create(&self->thread, NULL, s_run, self);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started != 0) {
         pa_err_set(err, PA_EIO, "could not start the ZAP thread");
         goto fail;
     }

@@ -35,6 +35,24 @@ int pa_net_curve_client(void *sock, const char *key_path, const char *server_key
  * public key under CURVE), or "" when there is none. */
 const char *pa_net_user_id(zmq_msg_t *frame);
 
+typedef struct pa_net_watch pa_net_watch_t;
+
+/* Watches the handshakes of a client socket (zmq_socket_monitor into an
+ * inproc PAIR of ctx), so that a client can say why no worker answered:
+ * its key refused (ZAP 400), a CURVE handshake that failed (a wrong server
+ * key) or a worker speaking another mechanism. NULL when the monitor could
+ * not be set up: the caller goes on without. Destroy it before sock. */
+pa_net_watch_t *pa_net_watch_new(void *ctx, void *sock);
+void pa_net_watch_destroy(pa_net_watch_t **self_p);
+/* Waits up to wait_ms for n handshakes to succeed, so that a client with
+ * n endpoints spreads its first sends over all of them (ZMQ_IMMEDIATE
+ * queues only to connected peers); a peer that is down only delays the
+ * start by wait_ms. NULL-safe (returns at once). */
+void pa_net_watch_handshakes(pa_net_watch_t *self, int n, int wait_ms);
+/* Reads the events so far; why gets a sentence on the last handshake
+ * failure, or "" when there was none since the last success. */
+void pa_net_watch_why(pa_net_watch_t *self, char *why, size_t size);
+
 typedef struct pa_zap pa_zap_t;
 
 /* Loads the allow-list at allow_path (PA_EINVAL/PA_EIO name it), binds the
