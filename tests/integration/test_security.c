@@ -253,6 +253,12 @@ Test(security, a_wrong_server_key_gets_no_receipt)
     s_scene(&sc, "wrong", "impostor", false);
     /* The producer trusts another key than the worker's: the handshake fails. */
     s_assert_refused(s_scene_produce(&sc, "wanzhou", "impostor"), sc.out, sc.err, s_ended);
+    /* A key file that is not there stops the producer before it sends. */
+    int status = s_scene_produce(&sc, "nobody", "worker");
+    char *log = pa_testenv_slurp(sc.err);
+    cr_assert_eq(status, 2, "%s", log);
+    cr_assert(strstr(log, "could not read key file ") && strstr(log, "nobody.secret"), "%s", log);
+    free(log);
     s_scene_end(&sc);
 }
 
