@@ -106,16 +106,18 @@ const char *pa_net_user_id(zmq_msg_t *frame)
      ZMQ_EVENT_DISCONNECTED)
 
 struct pa_net_watch {
-    void *watched; /* the client socket (borrowed) */
-    void *pair;    /* receives its events */
-    uint16_t last; /* last handshake event, 0 = none */
-    uint32_t value;
+    void *watched;     /* the client socket (borrowed) */
+    void *pair;        /* receives its events */
+    bool curve;        /* the watched socket is a CURVE client */
+    uint32_t zap_code; /* ZAP status of a refusal since the last success, 0 = none */
+    bool mismatch;     /* a mechanism mismatch since the last success */
+    bool failed;       /* any handshake failure since the last success */
     bool disconnected; /* a connection closed... */
     bool succeeded;    /* ... and whether any handshake ever succeeded */
     int n_succeeded;   /* handshakes that succeeded */
 };
 
-pa_net_watch_t *pa_net_watch_new(void *ctx, void *sock)
+pa_net_watch_t *pa_net_watch_new(void *ctx, void *sock, bool curve)
 {
     char ep[64];
     int zero = 0;
@@ -123,6 +125,7 @@ pa_net_watch_t *pa_net_watch_new(void *ctx, void *sock)
     if (!self)
         return NULL;
     self->watched = sock;
+    self->curve = curve;
     snprintf(ep, sizeof ep, "inproc://pa-net-watch-%p", (void *)self);
     if (zmq_socket_monitor(sock, ep, PA_WATCH_EVENTS) != 0) {
         free(self);
@@ -181,10 +184,17 @@ static bool s_watch_event(pa_net_watch_t *self, long timeout_ms)
     } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         self->succeeded = true;
         self->n_succeeded++;
-        self->last = 0;
+        self->zap_code = 0;
+        self->mismatch = self->failed = false;
     } else {
-        self->last = event;
-        self->value = value;
+        /* The telling events stick: a refused peer's later attempts may
+         * end with a bare EPIPE (the worker closed first). */
+        self->failed = true;
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            self->zap_code = value;
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+            value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+            self->mismatch = true;
     }
     return true;
 }
@@ -206,23 +216,28 @@ void pa_net_watch_why(pa_net_watch_t *self, char *why, size_t size)
         return;
     while (s_watch_event(self, 0))
         ;
-    if (self->last == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+    if (self->zap_code)
         snprintf(why, size,
                  "the worker refused this producer's key (ZAP status %u): is its public key on "
                  "the worker's allow-list?",
-                 (unsigned)self->value);
-    else if (self->last == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
-             self->value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+                 (unsigned)self->zap_code);
+    else if (self->mismatch)
         snprintf(why, size,
                  "the worker speaks another security mechanism: give both or neither of --key "
                  "and --server-key, as the worker has --secret-key or not");
-    else if (self->last || (self->disconnected && !self->succeeded))
+    else if (!self->failed && !(self->disconnected && !self->succeeded))
+        return;
+    else if (self->curve)
         /* libzmq 4.3 closes a refused CURVE client before the ERROR command
          * reaches it: a key not on the allow-list and a wrong server key
          * look the same from here (the worker's log tells them apart). */
         snprintf(why, size,
                  "the worker ended every CURVE handshake: is this producer's public key on its "
                  "allow-list, and --server-key the worker's public key?");
+    else
+        snprintf(why, size,
+                 "the worker ended every handshake: does it want CURVE keys (--key and "
+                 "--server-key)?");
 }
 
 /* ------------------------------------------------------------ ZAP */

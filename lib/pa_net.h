@@ -40,9 +40,10 @@ typedef struct pa_net_watch pa_net_watch_t;
 /* Watches the handshakes of a client socket (zmq_socket_monitor into an
  * inproc PAIR of ctx), so that a client can say why no worker answered:
  * its key refused (ZAP 400), a CURVE handshake that failed (a wrong server
- * key) or a worker speaking another mechanism. NULL when the monitor could
+ * key) or a worker speaking another mechanism; curve: whether sock is a
+ * CURVE client. NULL when the monitor could
  * not be set up: the caller goes on without. Destroy it before sock. */
-pa_net_watch_t *pa_net_watch_new(void *ctx, void *sock);
+pa_net_watch_t *pa_net_watch_new(void *ctx, void *sock, bool curve);
 void pa_net_watch_destroy(pa_net_watch_t **self_p);
 /* Waits up to wait_ms for n handshakes to succeed, so that a client with
  * n endpoints spreads its first sends over all of them (ZMQ_IMMEDIATE

@@ -103,7 +103,7 @@ static int s_connect(pa_producer_t *self, pa_err_t *err)
         return err ? err->code : PA_EINVAL;
     /* Watched from the start: to spread the first window over every worker,
      * and to say why none answered. Without a watch it starts at once. */
-    self->watch = pa_net_watch_new(self->ctx, self->sock);
+    self->watch = pa_net_watch_new(self->ctx, self->sock, self->cfg->key && *self->cfg->key);
     int rc = PA_OK, endpoints = 0;
     char list[1024];
     snprintf(list, sizeof list, "%s", self->cfg->connect);
