@@ -80,6 +80,7 @@ static const struct {
     {PA_REASON_REPORT_ID_CONFLICT, "report_id_conflict"},
     {PA_REASON_REVISION_JUMP, "revision_jump"},
     {PA_REASON_STORE_UNAVAILABLE, "store_unavailable"},
+    {PA_REASON_UNAUTHORIZED_DISTRICT, "unauthorized_district"},
 };
 
 const char *pa_reason_name(int reason)

@@ -46,6 +46,7 @@ enum {
     PA_REASON_REPORT_ID_CONFLICT = 52,
     PA_REASON_REVISION_JUMP = 53,
     PA_REASON_STORE_UNAVAILABLE = 60,
+    PA_REASON_UNAUTHORIZED_DISTRICT = 70,
 };
 
 /* Report statuses, as on the wire (Status). */

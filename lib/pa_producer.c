@@ -17,6 +17,7 @@
 #include "pa_clock.h"
 #include "pa_codec.h"
 #include "pa_input.h"
+#include "pa_net.h"
 #include "pa_problem.h"
 #include "pa_report.h"
 #include "pa_spool.h"
@@ -33,6 +34,7 @@ struct pa_producer {
     char sender[PA_SENDER_SIZE];
     void *ctx;
     void *sock;
+    pa_net_watch_t *watch; /* handshake failures, to say why no worker answered */
     pa_window_t *window;
     pa_report_t **batch; /* batch_reports reusable reports */
     size_t n_batch;
@@ -60,6 +62,9 @@ int pa_producer_config_validate(const pa_producer_config_t *cfg, pa_err_t *err)
         return pa_err_set(err, PA_EINVAL, "--retries: %d is negative", cfg->retries);
     if (cfg->deadline_s < 0)
         return pa_err_set(err, PA_EINVAL, "--deadline: %d is negative", cfg->deadline_s);
+    if ((cfg->key && *cfg->key) != (cfg->server_key && *cfg->server_key))
+        return pa_err_set(err, PA_EINVAL, "%s: --key and --server-key go together",
+                          cfg->key && *cfg->key ? "--server-key" : "--key");
     pa_format_t f;
     if (cfg->format && *cfg->format && pa_input_format_parse(cfg->format, &f) != PA_OK)
         return pa_err_set(err, PA_EINVAL, "--format: '%s' is not csv or json", cfg->format);
@@ -78,47 +83,13 @@ void pa_producer_destroy(pa_producer_t **self_p)
     for (size_t i = 0; i < self->n_files; i++)
         free(self->files[i]);
     free(self->files);
+    pa_net_watch_destroy(&self->watch);
     if (self->sock)
         zmq_close(self->sock);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     free(self);
     *self_p = NULL;
-}
-
-/* Waits up to wait_ms for the handshake with every endpoint, so that the
- * first window spreads over all workers instead of going to whichever
- * connected first (IMMEDIATE only queues to connected peers). A worker that
- * is down only delays the start by wait_ms. */
-static void s_await_workers(void *monitor, int endpoints, int wait_ms)
-{
-    int ready = 0;
-    int64_t deadline = pa_clock_mono_ms() + wait_ms;
-    while (ready < endpoints) {
-        int64_t left = deadline - pa_clock_mono_ms();
-        zmq_pollitem_t item = {monitor, 0, ZMQ_POLLIN, 0};
-        if (left <= 0 || zmq_poll(&item, 1, (long)left) <= 0)
-            return;
-        /* An event is two frames: 6 bytes (event, value), then the address. */
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, monitor, 0) < 0) {
-            zmq_msg_close(&msg);
-            return;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size(&msg) >= sizeof event)
-            memcpy(&event, zmq_msg_data(&msg), sizeof event);
-        bool more = zmq_msg_more(&msg);
-        zmq_msg_close(&msg);
-        if (more) {
-            zmq_msg_init(&msg);
-            zmq_msg_recv(&msg, monitor, 0);
-            zmq_msg_close(&msg);
-        }
-        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-            ready++;
-    }
 }
 
 static int s_connect(pa_producer_t *self, pa_err_t *err)
@@ -134,15 +105,12 @@ static int s_connect(pa_producer_t *self, pa_err_t *err)
     if (zmq_setsockopt(self->sock, ZMQ_IMMEDIATE, &one, sizeof one) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
-    char monitor_ep[64];
-    snprintf(monitor_ep, sizeof monitor_ep, "inproc://pa-producer-monitor-%p", (void *)self);
-    void *monitor = NULL;
-    if (zmq_socket_monitor(self->sock, monitor_ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0 &&
-        (monitor = zmq_socket(self->ctx, ZMQ_PAIR)) != NULL &&
-        zmq_connect(monitor, monitor_ep) != 0) {
-        zmq_close(monitor);
-        monitor = NULL; /* no monitor: start without waiting */
-    }
+    if (self->cfg->key && *self->cfg->key &&
+        pa_net_curve_client(self->sock, self->cfg->key, self->cfg->server_key, err) != PA_OK)
+        return err ? err->code : PA_EINVAL;
+    /* Watched from the start: to spread the first window over every worker,
+     * and to say why none answered. Without a watch it starts at once. */
+    self->watch = pa_net_watch_new(self->ctx, self->sock, self->cfg->key && *self->cfg->key);
     int rc = PA_OK, endpoints = 0;
     char list[1024];
     snprintf(list, sizeof list, "%s", self->cfg->connect);
@@ -152,11 +120,8 @@ static int s_connect(pa_producer_t *self, pa_err_t *err)
         if (zmq_connect(self->sock, ep) != 0)
             rc = pa_err_set(err, PA_EINVAL, "could not connect to %s: %s", ep,
                             zmq_strerror(zmq_errno()));
-    if (rc == PA_OK && monitor && endpoints > 1)
-        s_await_workers(monitor, endpoints, PA_CONNECT_WAIT_MS);
-    zmq_socket_monitor(self->sock, NULL, 0);
-    if (monitor)
-        zmq_close(monitor);
+    if (rc == PA_OK && endpoints > 1)
+        pa_net_watch_handshakes(self->watch, endpoints, PA_CONNECT_WAIT_MS);
     return rc;
 }
 
@@ -463,13 +428,15 @@ static int s_check_end(pa_producer_t *self, pa_err_t *err)
     if (*self->stop)
         return pa_err_set(err, PA_ESTOP, "stopped with %zu submissions unacknowledged",
                           pa_window_count(self->window));
+    /* Read every turn: unread, the watch's events would pile up. */
+    char why[200];
+    pa_net_watch_why(self->watch, why, sizeof why);
     bool silent = self->stats.receipts == 0 && !self->cfg->dry_run;
     if (now >= self->deadline_ms || (silent && (self->stats.failed || self->stats.unsent))) {
         if (silent)
-            return pa_err_set(err, PA_ETIMEOUT,
-                              "no worker answered at %s within %d s: is a worker running and "
-                              "bound there?",
-                              self->cfg->connect, elapsed_s);
+            return pa_err_set(err, PA_ETIMEOUT, "no worker answered at %s within %d s: %s",
+                              self->cfg->connect, elapsed_s,
+                              why[0] ? why : "is a worker running and bound there?");
         return pa_err_set(err, PA_ETIMEOUT,
                           "deadline of %d s reached with %zu submissions unacknowledged",
                           self->cfg->deadline_s, pa_window_count(self->window));

@@ -30,6 +30,8 @@ typedef struct {
     const char *errors;         /* CSV file to write rejections to; "" = none (the program's) */
     const char *ignore_columns; /* CSV columns the reader skips, comma-separated; "" = none */
     const char *log_level;
+    const char *key;        /* CURVE secret key file of this office; "" = no CURVE */
+    const char *server_key; /* the worker's public key file; with key */
 } pa_producer_config_t;
 
 typedef struct {

@@ -21,6 +21,7 @@
 #include "pa_codec.h"
 #include "pa_flush.h"
 #include "pa_metrics.h"
+#include "pa_net.h"
 #include "pa_pg.h"
 #include "pa_problem.h"
 #include "pa_store.h"
@@ -49,6 +50,7 @@ struct pa_worker {
     pa_aggregator_t *agg;
     pa_peers_t *peers; /* connections under the ROUTER */
     long nofile;       /* descriptor limit in force */
+    pa_zap_t *zap;     /* CURVE's ZAP handler and allow-list; NULL without keys */
     pa_flush_policy_t policy;
     pa_metrics_t *metrics;    /* counters for /metrics and the summary lines */
     char metrics_addr[96];    /* where /metrics is served; "off" */
@@ -85,6 +87,23 @@ int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
     if (cfg->stats_interval_s < 0 || cfg->stats_interval_s > 86400)
         return pa_err_set(err, PA_EINVAL, "--stats-interval-s: %d is not in 0..86400",
                           cfg->stats_interval_s);
+    return pa_worker_config_security(cfg, err);
+}
+
+int pa_worker_config_security(const pa_worker_config_t *cfg, pa_err_t *err)
+{
+    bool has_key = cfg->secret_key && *cfg->secret_key;
+    bool has_list = cfg->allow_list && *cfg->allow_list;
+    if (cfg->init_db || cfg->rebuild)
+        return PA_OK;
+    if (has_key != has_list)
+        return pa_err_set(err, PA_EINVAL, "%s: --secret-key and --allow-list go together",
+                          has_key ? "--allow-list" : "--secret-key");
+    if (!has_key && !cfg->insecure && !pa_net_endpoints_local(cfg->bind))
+        return pa_err_set(err, PA_EINVAL,
+                          "--bind %s is reachable from other hosts: give --secret-key and "
+                          "--allow-list (docs/security.md), or --insecure to accept any sender",
+                          cfg->bind);
     return PA_OK;
 }
 
@@ -140,6 +159,7 @@ void pa_worker_destroy(pa_worker_t **self_p)
         zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(self->sock);
     }
+    pa_zap_destroy(&self->zap); /* its socket must close before the context ends */
     if (self->ctx)
         zmq_ctx_term(self->ctx); /* waits up to linger_ms for queued receipts */
     pa_store_destroy(&self->store);
@@ -163,6 +183,8 @@ static int s_bind(pa_worker_t *self, pa_err_t *err)
         return pa_err_set(err, PA_EIO, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
     if (pa_admit_socket(self->sock, &self->cfg->admit, err) != PA_OK)
         return err ? err->code : PA_EIO;
+    if (self->zap && pa_net_curve_server(self->sock, self->cfg->secret_key, err) != PA_OK)
+        return err ? err->code : PA_EINVAL;
     /* Before binding, so that every connection is seen. */
     pa_peers_limits_t plim = pa_admit_peer_limits(&self->cfg->admit, self->nofile);
     if (!(self->peers = pa_peers_new(self->ctx, self->sock, &plim, err)))
@@ -233,6 +255,10 @@ pa_worker_t *pa_worker_new(const pa_worker_config_t *cfg, const pa_log_t *log, p
     /* Two I/O threads: connections are spread over them, so one peer
      * keeping a thread busy (tiny frames) does not stall every other. */
     zmq_ctx_set(self->ctx, ZMQ_IO_THREADS, 2);
+    /* The ZAP handler first: libzmq admits any key while none is bound. */
+    if (cfg->secret_key && *cfg->secret_key &&
+        !(self->zap = pa_zap_new(self->ctx, cfg->allow_list, cfg->reload, log, err)))
+        goto fail;
     if (s_bind(self, err) != PA_OK)
         goto fail;
     snprintf(self->metrics_addr, sizeof self->metrics_addr, "off");
@@ -358,6 +384,8 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     int64_t now = pa_clock_wall_ms();
     for (size_t i = 0; i < sub->n_items; i++)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
+    if (self->zap) /* per frame, so that a revoked key on an open connection stops here */
+        pa_zap_authorise(self->zap, pa_net_user_id(&frames[3]), sub);
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
     size_t n_items = sub->n_items;
     /* The batch is budgeted by what it holds in memory, not by wire bytes. */
@@ -506,7 +534,7 @@ static int s_flush(pa_worker_t *self, const volatile sig_atomic_t *stop, pa_err_
     return rc == PA_ERETRY ? PA_OK : rc;
 }
 
-/* The peers' part of the summary lines (the counters are pa_metrics'). */
+/* The peers' and keys' part of the summary lines (the counters are pa_metrics'). */
 static void s_log_peers(pa_worker_t *self, const char *what)
 {
     pa_peers_stats_t ps;
@@ -514,6 +542,15 @@ static void s_log_peers(pa_worker_t *self, const char *what)
     pa_log_info(self->log, "worker=%s peers=%d peers_over_cap=%llu peers_shut=%llu %s", self->name,
                 ps.connected, (unsigned long long)ps.refused_over_cap,
                 (unsigned long long)(ps.shut_pending + ps.shut_memory), what);
+    if (self->zap) {
+        pa_zap_stats_t z;
+        pa_zap_stats(self->zap, &z);
+        pa_log_info(self->log,
+                    "worker=%s keys_admitted=%llu keys_refused=%llu unauthorized=%llu "
+                    "reloads=%llu %s",
+                    self->name, (unsigned long long)z.admitted, (unsigned long long)z.refused,
+                    (unsigned long long)z.unauthorized, (unsigned long long)z.reloads, what);
+    }
 }
 
 int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, volatile sig_atomic_t *dump,

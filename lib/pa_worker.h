@@ -25,12 +25,21 @@ typedef struct {
     const char *metrics;      /* HOST:PORT serving /metrics; "" = none (pa_metrics) */
     int stats_interval_s;     /* counters logged at info this often; 0 = never */
     const char *log_level;
+    const char *secret_key; /* CURVE secret key file; "" = no CURVE (docs/security.md) */
+    const char *allow_list; /* keys and the districts each may write; with secret_key */
+    bool insecure;          /* allow a non-local bind without keys */
+    const volatile sig_atomic_t
+        *reload;  /* set by the program: re-read allow_list when it changes */
     bool init_db; /* create or migrate the schema, then exit */
     bool rebuild; /* recompute every aggregate from the stored reports, then exit */
 } pa_worker_config_t;
 
 /* Checks ranges once at start-up; PA_EINVAL names the setting. */
 int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err);
+/* The part of validation about keys (docs/security.md): --secret-key and
+ * --allow-list together, and without them only a local --bind unless
+ * --insecure. Pure. */
+int pa_worker_config_security(const pa_worker_config_t *cfg, pa_err_t *err);
 
 typedef struct pa_worker pa_worker_t;
 

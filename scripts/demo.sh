@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: install, build, start a throwaway PostgreSQL
 # (build/demo-pg, 127.0.0.1:${PINGAN_DEMO_PGPORT:-55432}), create the schema,
-# start a worker, submit examples/ and show what landed. Everything it
+# start a worker with CURVE keys, submit examples/ and show what landed. Everything it
 # starts it stops again; the data directory stays for inspection.
 set -euo pipefail
 PINGAN_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,8 +29,23 @@ export PGDATABASE=pingan
 # 2023 city baselines, so that 2024 can be judged year on year (docs/sql.md).
 psql -q -c "\\copy pingan.baseline_load FROM '$PINGAN_ROOT/examples/baseline-2023.csv' WITH (FORMAT csv, HEADER true)" \
      -c "SELECT pingan.load_baseline()" >/dev/null
-"$build/pingan-worker" --bind "$endpoint" --log-level info 2>"$build/demo-worker.log" &
+# CURVE keys (docs/security.md): the worker's pair, and one for the demo's
+# producer, a city office allowed every district. Made once, kept in the build tree.
+keys="$build/demo-keys"
+if [ ! -e "$keys/allow-list" ]; then
+  rm -rf "$keys" && mkdir -m 700 "$keys"
+  "$build/pingan-keygen" --name worker --out-dir "$keys" >/dev/null
+  "$build/pingan-keygen" --name demo-city --out-dir "$keys" --districts '*' >"$keys/allow-list"
+fi
+# Least privilege (sql/015_roles.sql): the worker runs as a pingan_worker user,
+# the queries below as a pingan_analyst user (the cluster trusts local users).
+for role in worker analyst; do
+  psql -q -c "SET client_min_messages = warning; DROP ROLE IF EXISTS demo_$role; CREATE ROLE demo_$role LOGIN IN ROLE pingan_$role"
+done
+PGUSER=demo_worker "$build/pingan-worker" --bind "$endpoint" --log-level info \
+  --secret-key "$keys/worker.secret" --allow-list "$keys/allow-list" 2>"$build/demo-worker.log" &
 worker_pid=$!
+export PINGAN_KEY_FILE="$keys/demo-city.secret" PINGAN_SERVER_KEY_FILE="$keys/worker.public"
 
 echo "== submitting examples/ (each report's status and id)"
 set +e
@@ -41,7 +56,8 @@ echo "== submitting them again: every report is a duplicate, nothing is stored t
 "$build/pingan-produce" --connect "$endpoint" --sender demo --quiet "${reports[@]}"
 set -e
 
-echo "== what landed in PostgreSQL (database pingan on 127.0.0.1:$port)"
+export PGUSER=demo_analyst
+echo "== what landed in PostgreSQL (database pingan on 127.0.0.1:$port, read as $PGUSER)"
 psql -P pager=off -c "SELECT district_code, d.name_en AS district, period_type, period_start, count(*) AS reports, sum(value_count) AS values
   FROM pingan.current_report r JOIN pingan.district d ON d.code = r.district_code
   GROUP BY 1, 2, 3, 4 ORDER BY 4, 1"

@@ -13,12 +13,15 @@
 #include "pa_worker.h"
 
 static volatile sig_atomic_t s_stop = 0;
-static volatile sig_atomic_t s_dump = 0; /* SIGUSR1: log every counter */
+static volatile sig_atomic_t s_dump = 0;   /* SIGUSR1: log every counter */
+static volatile sig_atomic_t s_reload = 0; /* bumped by SIGHUP: re-read the allow-list */
 
 static void s_on_signal(int sig)
 {
     if (sig == SIGUSR1)
         s_dump = 1;
+    else if (sig == SIGHUP)
+        s_reload++;
     else
         s_stop = 1;
 }
@@ -76,6 +79,12 @@ static const pa_opt_t s_opts[] = {
      "log the main counters this often (0 = never)"},
     {"log-level", "PINGAN_LOG_LEVEL", "info", PA_OPT_STR, offsetof(pa_worker_config_t, log_level),
      "error, warn, info or debug"},
+    {"secret-key", "PINGAN_SECRET_KEY_FILE", "", PA_OPT_STR,
+     offsetof(pa_worker_config_t, secret_key), "CURVE secret key file (pingan-keygen)"},
+    {"allow-list", "PINGAN_ALLOW_LIST", "", PA_OPT_STR, offsetof(pa_worker_config_t, allow_list),
+     "allowed keys and their districts; re-read on SIGHUP (docs/security.md)"},
+    {"insecure", "PINGAN_INSECURE", "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, insecure),
+     "allow a non-loopback --bind without keys: anyone reaching it writes any district"},
     {"init-db", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, init_db),
      "create or migrate the schema and reference data, then exit"},
     {"rebuild", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, rebuild),
@@ -134,12 +143,22 @@ int main(int argc, char **argv)
                 cfg.admit.max_decode_bytes, cfg.admit.max_unknown_bytes, cfg.admit.send_hwm,
                 cfg.admit.recv_hwm, cfg.admit.heartbeat_ms, cfg.admit.max_peers,
                 cfg.admit.max_rss_mb, cfg.stats_interval_s);
+    if (cfg.secret_key && *cfg.secret_key)
+        pa_log_info(&log, "secret_key=%s allow_list=%s CURVE on: only listed keys may connect",
+                    cfg.secret_key, cfg.allow_list);
+    else
+        pa_log_warn(&log,
+                    "bind=%s INSECURE: no CURVE keys, anyone who can reach this endpoint writes "
+                    "any district's figures (--secret-key, --allow-list: docs/security.md)",
+                    cfg.bind);
+    cfg.reload = &s_reload;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     pa_worker_t *worker = pa_worker_new(&cfg, &log, &err);
     if (!worker) {

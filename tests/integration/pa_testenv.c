@@ -251,10 +251,20 @@ bool pa_testenv_wait_for_text(const char *path, const char *needle, int timeout_
 pid_t pa_testenv_start_worker(pa_testdb_t *db, const char *endpoint, const char *err_path,
                               const char *extra_flag)
 {
+    char *const extra[] = {(char *)extra_flag, NULL};
+    return pa_testenv_start_worker_args(db, endpoint, err_path, extra);
+}
+
+pid_t pa_testenv_start_worker_args(pa_testdb_t *db, const char *endpoint, const char *err_path,
+                                   char *const extra[])
+{
     char bin[512];
     pa_testenv_bin("pingan-worker", bin, sizeof bin);
-    char *argv[] = {bin, "--bind", (char *)endpoint, "--log-level", "debug", (char *)extra_flag,
-                    NULL};
+    char *argv[32] = {bin, "--bind", (char *)endpoint, "--log-level", "debug"};
+    size_t n = 5;
+    for (size_t i = 0; extra[i] && n < 31; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
     pid_t pid = pa_testenv_spawn(argv, db->dbname, NULL, err_path);
     if (!pa_testenv_wait_for_text(err_path, " ready", 20000)) {
         char *log = pa_testenv_slurp(err_path);

@@ -56,6 +56,9 @@ char *pa_testenv_slurp(const char *path);
 /* Starts a worker bound to endpoint on db and waits for it to be ready. */
 pid_t pa_testenv_start_worker(pa_testdb_t *db, const char *endpoint, const char *err_path,
                               const char *extra_flag);
+/* The same with any number of extra arguments (NULL-terminated). */
+pid_t pa_testenv_start_worker_args(pa_testdb_t *db, const char *endpoint, const char *err_path,
+                                   char *const extra[]);
 /* SIGTERM, then wait (fails the test if it does not exit cleanly in time). */
 void pa_testenv_stop_worker(pid_t pid);
 
