@@ -477,10 +477,11 @@ static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, pa_summary_t
     pa_flight_t *f = NULL;
     while (!pa_window_has_room(self->window) && rc == PA_OK)
         rc = s_service(self, err);
-    if (rc == PA_OK &&
-        !(f = pa_window_open(self->window, body, len, reports, n_reports, pa_clock_mono_ms())))
+    if (rc == PA_OK)
+        f = pa_window_open(self->window, body, len, reports, n_reports, pa_clock_mono_ms());
+    if (rc == PA_OK && !f)
         rc = pa_err_set(err, PA_EFATAL, "no free slot in the window");
-    if (rc != PA_OK) {
+    if (rc != PA_OK || !f) {
         free(body);
         free(reports);
         free(lines);
