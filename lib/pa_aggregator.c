@@ -15,6 +15,7 @@
 #include "pa_store_sql.h"
 
 #define PA_AGG_RETRY_FIRST_MS 100
+#define PA_AGG_PAUSE_MAX_MS   2000 /* longest rest between steps of a backfill */
 
 struct pa_aggregator {
     const pa_log_t *log;
@@ -76,6 +77,29 @@ static void s_wait(pa_aggregator_t *self, int ms)
     self->kicked = false;
 }
 
+/* Waits ms unless stopped, whatever the kicks; called with mu held. */
+static void s_pause(pa_aggregator_t *self, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!self->stop)
+        if (pthread_cond_timedwait(&self->cv, &self->mu, &ts) == ETIMEDOUT)
+            break;
+}
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void *s_run(void *arg)
 {
     pa_aggregator_t *self = arg;
@@ -88,7 +112,9 @@ static void *s_run(void *arg)
         pa_err_t err;
         pa_err_clear(&err);
         bool reset = !pa_pg_ok(self->pg);
+        int64_t started = s_mono_ms();
         int rc = reset ? pa_pg_reset(self->pg, &err) : s_step(self, &keys, &err);
+        int64_t took = s_mono_ms() - started;
         if (!reset && rc == PA_OK)
             s_record_lag(self);
         pthread_mutex_lock(&self->mu);
@@ -104,8 +130,13 @@ static void *s_run(void *arg)
         if (rc == PA_OK) {
             backoff_ms = PA_AGG_RETRY_FIRST_MS;
             pa_metrics_add(self->metrics, PA_METRIC_AGGREGATED, (uint64_t)keys);
+            /* Batches kept committing during the step (a backfill): rest as
+             * long as it took, so that ingest keeps the cores at least half
+             * the time. Otherwise more may be queued: no sleep. */
+            if (keys > 0 && self->kicked)
+                s_pause(self, took < PA_AGG_PAUSE_MAX_MS ? took : PA_AGG_PAUSE_MAX_MS);
             if (keys > 0)
-                continue; /* more may be queued: no sleep while there is work */
+                continue;
             s_wait(self, self->idle_ms);
             continue;
         }
