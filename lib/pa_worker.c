@@ -77,6 +77,13 @@ int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
     if (cfg->statement_timeout_ms < 0)
         return pa_err_set(err, PA_EINVAL, "--statement-timeout-ms: %d is negative",
                           cfg->statement_timeout_ms);
+    if (cfg->void_report && *cfg->void_report && (!cfg->void_reason || !*cfg->void_reason))
+        return pa_err_set(err, PA_EINVAL,
+                          "--void %s: give --void-reason, which is kept with the voided report",
+                          cfg->void_report);
+    if (cfg->prune_days < -1)
+        return pa_err_set(err, PA_EINVAL, "--prune-quarantine: %d is not a number of days",
+                          cfg->prune_days);
     if (cfg->linger_ms < 0 || cfg->linger_ms > 600000)
         return pa_err_set(err, PA_EINVAL, "--linger-ms: %d is not in 0..600000", cfg->linger_ms);
     char host[256];
@@ -94,8 +101,11 @@ int pa_worker_config_security(const pa_worker_config_t *cfg, pa_err_t *err)
 {
     bool has_key = cfg->secret_key && *cfg->secret_key;
     bool has_list = cfg->allow_list && *cfg->allow_list;
-    if (cfg->init_db || cfg->rebuild)
-        return PA_OK;
+    if (cfg->init_db || cfg->rebuild || (cfg->void_report && *cfg->void_report) ||
+        cfg->prune_days >= 0)
+        return PA_OK; /* commands that bind nothing */
+    if (cfg->void_reason && *cfg->void_reason)
+        return pa_err_set(err, PA_EINVAL, "--void-reason: goes with --void REPORT_ID");
     if (has_key != has_list)
         return pa_err_set(err, PA_EINVAL, "%s: --secret-key and --allow-list go together",
                           has_key ? "--allow-list" : "--secret-key");
@@ -128,6 +138,23 @@ int pa_worker_init_db(const pa_worker_config_t *cfg, const pa_log_t *log, int *a
     int rc = pa_store_migrate(store, applied, err);
     pa_store_destroy(&store);
     return rc;
+}
+
+int pa_worker_void(const pa_worker_config_t *cfg, const pa_log_t *log, pa_maint_voided_t *out,
+                   pa_err_t *err)
+{
+    pa_pg_options_t opt;
+    s_pg_options(cfg, &opt);
+    return pa_maint_void(&opt, log, cfg->void_report, cfg->void_reason, out, err);
+}
+
+int pa_worker_prune(const pa_worker_config_t *cfg, const pa_log_t *log, long long *rows,
+                    pa_err_t *err)
+{
+    pa_pg_options_t opt;
+    s_pg_options(cfg, &opt);
+    opt.statement_timeout_ms = 0; /* a large quarantine is deleted in one statement */
+    return pa_maint_prune(&opt, log, cfg->prune_days, rows, err);
 }
 
 int pa_worker_rebuild(const pa_worker_config_t *cfg, const pa_log_t *log, long long *rows,

@@ -10,6 +10,7 @@
 #include "pa_admit.h"
 #include "pa_err.h"
 #include "pa_log.h"
+#include "pa_maint.h"
 
 typedef struct {
     const char *bind;         /* comma-separated ZeroMQ endpoints to bind */
@@ -29,9 +30,12 @@ typedef struct {
     const char *allow_list; /* keys and the districts each may write; with secret_key */
     bool insecure;          /* allow a non-local bind without keys */
     const volatile sig_atomic_t
-        *reload;  /* set by the program: re-read allow_list when it changes */
-    bool init_db; /* create or migrate the schema, then exit */
-    bool rebuild; /* recompute every aggregate from the stored reports, then exit */
+        *reload;             /* set by the program: re-read allow_list when it changes */
+    bool init_db;            /* create or migrate the schema, then exit */
+    bool rebuild;            /* recompute every aggregate from the stored reports, then exit */
+    const char *void_report; /* report_id to void, then exit; "" = none */
+    const char *void_reason; /* why (required with void_report) */
+    int prune_days;          /* delete quarantine rows older than this, then exit; -1 = no */
 } pa_worker_config_t;
 
 /* Checks ranges once at start-up; PA_EINVAL names the setting. */
@@ -61,6 +65,13 @@ int pa_worker_run(pa_worker_t *self, const volatile sig_atomic_t *stop, volatile
  * statement timeout). log gets server notices. */
 int pa_worker_init_db(const pa_worker_config_t *cfg, const pa_log_t *log, int *applied,
                       pa_err_t *err);
+
+/* The operator's commands (pa_maint.h) on the database cfg->dsn names:
+ * void cfg->void_report, or prune the quarantine to cfg->prune_days. */
+int pa_worker_void(const pa_worker_config_t *cfg, const pa_log_t *log, pa_maint_voided_t *out,
+                   pa_err_t *err);
+int pa_worker_prune(const pa_worker_config_t *cfg, const pa_log_t *log, long long *rows,
+                    pa_err_t *err);
 
 /* Recomputes every aggregate of the database cfg->dsn names (*rows: how
  * many aggregate rows there are now; no statement timeout). */

@@ -89,6 +89,13 @@ static const pa_opt_t s_opts[] = {
      "create or migrate the schema and reference data, then exit"},
     {"rebuild", NULL, "0", PA_OPT_BOOL, offsetof(pa_worker_config_t, rebuild),
      "recompute every aggregate from the stored reports, then exit"},
+    {"void", NULL, "", PA_OPT_STR, offsetof(pa_worker_config_t, void_report),
+     "void the stored report with this report_id (its previous revision is current again), "
+     "then exit"},
+    {"void-reason", NULL, "", PA_OPT_STR, offsetof(pa_worker_config_t, void_reason),
+     "why, kept with the voided report (required with --void)"},
+    {"prune-quarantine", NULL, "-1", PA_OPT_INT, offsetof(pa_worker_config_t, prune_days),
+     "delete quarantine rows older than DAYS (retention: 90), then exit"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -120,6 +127,31 @@ int main(int argc, char **argv)
             return 1;
         }
         pa_log_info(&log, "applied=%d database schema is up to date", applied);
+        return 0;
+    }
+    if (cfg.void_report && *cfg.void_report) {
+        pa_maint_voided_t v;
+        if (pa_worker_void(&cfg, &log, &v, &err) != PA_OK) {
+            pa_log_error(&log, "error=%s report_id=%s could not void the report: %s",
+                         pa_err_name(err.code), cfg.void_report, err.msg);
+            return 1;
+        }
+        pa_log_info(&log,
+                    "report_id=%s district=%s period_type=%s period_start=%s revision=%d "
+                    "current_revision=%d voided; aggregation is queued",
+                    cfg.void_report, v.district, v.period_type, v.period_start, v.voided_revision,
+                    v.current_revision);
+        return 0;
+    }
+    if (cfg.prune_days >= 0) {
+        long long rows = 0;
+        if (pa_worker_prune(&cfg, &log, &rows, &err) != PA_OK) {
+            pa_log_error(&log, "error=%s could not prune the quarantine: %s", pa_err_name(err.code),
+                         err.msg);
+            return 1;
+        }
+        pa_log_info(&log, "rows=%lld days=%d quarantine rows older than that deleted", rows,
+                    cfg.prune_days);
         return 0;
     }
     if (cfg.rebuild) {

@@ -381,6 +381,60 @@ Test(hostile, a_voided_report_gives_the_period_back_to_the_previous_revision)
     cr_assert_eq(s_month_figure(), 3);
 }
 
+/* Runs pingan-worker with args (NULL-terminated) on the test database;
+ * returns its exit status, its stderr in *err_text (caller frees). */
+static int s_worker_command(char *const args[], char **err_text)
+{
+    char bin[512], errp[512];
+    char *argv[8] = {pa_testenv_bin("pingan-worker", bin, sizeof bin)};
+    for (int i = 0; args[i] && i < 6; i++)
+        argv[i + 1] = args[i];
+    pid_t pid =
+        pa_testenv_spawn(argv, s_db.dbname, NULL, pa_testenv_tmp("wcmd.err", errp, sizeof errp));
+    int status = pa_testenv_wait(pid, 60000);
+    *err_text = pa_testenv_slurp(errp);
+    return status;
+}
+
+Test(hostile, the_operator_voids_and_prunes_with_worker_commands)
+{
+    s_expect("good", "2023-06", 1, 2, PA_STATUS_STORED, 0);
+    s_expect("bad", "2023-06", 900, 9000, PA_STATUS_STORED, 0);
+    char *text = NULL;
+    /* A reason is required, and checked before anything is touched. */
+    int status = s_worker_command((char *[]){"--void", "bad", NULL}, &text);
+    cr_assert_eq(status, 2, "exit %d: %s", status, text);
+    cr_assert(strstr(text, "--void-reason"), "%s", text);
+    free(text);
+    status =
+        s_worker_command((char *[]){"--void", "no-such-id", "--void-reason", "test", NULL}, &text);
+    cr_assert_eq(status, 1, "exit %d: %s", status, text);
+    cr_assert(strstr(text, "no stored report has report_id no-such-id"), "%s", text);
+    free(text);
+    status = s_worker_command(
+        (char *[]){"--void", "bad", "--void-reason", "typed 9000 for 2", NULL}, &text);
+    cr_assert_eq(status, 0, "exit %d: %s", status, text);
+    cr_assert(strstr(text, "report_id=bad district=500101 period_type=month "
+                           "period_start=2023-06-01 revision=900 current_revision=1 voided"),
+              "%s", text);
+    free(text);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT revision FROM pingan.current_report "
+                                       "WHERE district_code = '500101' AND period_start = "
+                                       "'2023-06-01'"),
+                 1);
+    /* Pruning: rows older than the days given go, the others stay. */
+    pa_testdb_long(&s_db, "WITH q AS (INSERT INTO pingan.quarantine (received_at, reasons) "
+                          "SELECT now() - make_interval(days => d), '[]' "
+                          "FROM generate_series(10, 100, 30) AS d RETURNING 1) "
+                          "SELECT count(*) FROM q");
+    long before = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine");
+    status = s_worker_command((char *[]){"--prune-quarantine", "50", NULL}, &text);
+    cr_assert_eq(status, 0, "exit %d: %s", status, text);
+    cr_assert(strstr(text, "rows=2 days=50"), "the rows 70 and 100 days old: %s", text);
+    free(text);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), before - 2);
+}
+
 /* ---------------------------------------------------------------- connections */
 
 /* A plain TCP connection to the worker that has done the ZMTP 3.0 NULL
