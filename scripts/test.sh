@@ -54,6 +54,8 @@ echo "mode-700 clone: ok"
 echo "== docker-compose.yml"
 (cd "$PINGAN_ROOT" && docker-compose -f docker-compose.yml config -q)
 echo "docker-compose config: ok"
+"$PINGAN_ROOT/scripts/check-compose.sh" "$build" >/dev/null
+echo "every flag and PINGAN_* variable in docker-compose.yml is in its program's --help: ok"
 
 echo "== clang-tidy (.clang-tidy)"
 (cd "$PINGAN_ROOT" && clang-tidy -p "$build" --quiet --extra-arg=-Wno-unknown-warning-option \
