@@ -48,8 +48,8 @@ int pa_maint_prune(const pa_pg_options_t *opt, const pa_log_t *log, int days, lo
     char n[16];
     snprintf(n, sizeof n, "%d", days);
     const char *params[1] = {n};
-    rc = days < 0 ? pa_pg_exec(pg, PA_SQL_PRUNE_DEFAULT, 0, NULL, PGRES_TUPLES_OK, &res, err)
-                  : pa_pg_exec(pg, PA_SQL_PRUNE, 1, params, PGRES_TUPLES_OK, &res, err);
+    rc = days <= 0 ? pa_pg_exec(pg, PA_SQL_PRUNE_DEFAULT, 0, NULL, PGRES_TUPLES_OK, &res, err)
+                   : pa_pg_exec(pg, PA_SQL_PRUNE, 1, params, PGRES_TUPLES_OK, &res, err);
     if (rc == PA_OK)
         *rows = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : 0;
 cleanup:

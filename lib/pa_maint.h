@@ -27,8 +27,8 @@ typedef struct {
 int pa_maint_void(const pa_pg_options_t *opt, const pa_log_t *log, const char *report_id,
                   const char *reason, pa_maint_voided_t *out, pa_err_t *err);
 
-/* Deletes quarantine rows older than days (< 0: the schema's default
- * retention); *rows: how many. */
+/* Deletes quarantine rows older than days (<= 0: the schema's default
+ * retention, 90); *rows: how many. */
 int pa_maint_prune(const pa_pg_options_t *opt, const pa_log_t *log, int days, long long *rows,
                    pa_err_t *err);
 

@@ -81,8 +81,8 @@ int pa_worker_config_validate(const pa_worker_config_t *cfg, pa_err_t *err)
         return pa_err_set(err, PA_EINVAL,
                           "--void %s: give --void-reason, which is kept with the voided report",
                           cfg->void_report);
-    if (cfg->prune_days < -1)
-        return pa_err_set(err, PA_EINVAL, "--prune-quarantine: %d is not a number of days",
+    if (cfg->prune_days < 0 || cfg->prune_days > 36500)
+        return pa_err_set(err, PA_EINVAL, "--prune-quarantine: %d is not in 1..36500 days",
                           cfg->prune_days);
     if (cfg->linger_ms < 0 || cfg->linger_ms > 600000)
         return pa_err_set(err, PA_EINVAL, "--linger-ms: %d is not in 0..600000", cfg->linger_ms);
@@ -102,7 +102,7 @@ int pa_worker_config_security(const pa_worker_config_t *cfg, pa_err_t *err)
     bool has_key = cfg->secret_key && *cfg->secret_key;
     bool has_list = cfg->allow_list && *cfg->allow_list;
     if (cfg->init_db || cfg->rebuild || (cfg->void_report && *cfg->void_report) ||
-        cfg->prune_days >= 0)
+        cfg->prune_days > 0)
         return PA_OK; /* commands that bind nothing */
     if (cfg->void_reason && *cfg->void_reason)
         return pa_err_set(err, PA_EINVAL, "--void-reason: goes with --void REPORT_ID");

@@ -35,7 +35,7 @@ typedef struct {
     bool rebuild;            /* recompute every aggregate from the stored reports, then exit */
     const char *void_report; /* report_id to void, then exit; "" = none */
     const char *void_reason; /* why (required with void_report) */
-    int prune_days;          /* delete quarantine rows older than this, then exit; -1 = no */
+    int prune_days; /* delete quarantine rows older than this many days, then exit; 0 = no */
 } pa_worker_config_t;
 
 /* Checks ranges once at start-up; PA_EINVAL names the setting. */

@@ -94,8 +94,8 @@ static const pa_opt_t s_opts[] = {
      "then exit"},
     {"void-reason", NULL, "", PA_OPT_STR, offsetof(pa_worker_config_t, void_reason),
      "why, kept with the voided report (required with --void)"},
-    {"prune-quarantine", NULL, "-1", PA_OPT_INT, offsetof(pa_worker_config_t, prune_days),
-     "delete quarantine rows older than DAYS (retention: 90), then exit"},
+    {"prune-quarantine", NULL, "0", PA_OPT_INT, offsetof(pa_worker_config_t, prune_days),
+     "delete quarantine rows older than DAYS, 1..36500 (retention: 90), then exit"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
                     v.current_revision);
         return 0;
     }
-    if (cfg.prune_days >= 0) {
+    if (cfg.prune_days > 0) {
         long long rows = 0;
         if (pa_worker_prune(&cfg, &log, &rows, &err) != PA_OK) {
             pa_log_error(&log, "error=%s could not prune the quarantine: %s", pa_err_name(err.code),
