@@ -60,25 +60,9 @@ static void s_record_lag(pa_aggregator_t *self)
     PQclear(res);
 }
 
-/* Waits up to ms for a kick or stop; called with mu held. */
-static void s_wait(pa_aggregator_t *self, int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    while (!self->kicked && !self->stop)
-        if (pthread_cond_timedwait(&self->cv, &self->mu, &ts) == ETIMEDOUT)
-            break;
-    self->kicked = false;
-}
-
-/* Waits ms unless stopped, whatever the kicks; called with mu held. */
-static void s_pause(pa_aggregator_t *self, int64_t ms)
+/* Waits up to ms for stop or, when kick, for a kick (which it consumes);
+ * called with mu held. */
+static void s_wait(pa_aggregator_t *self, int64_t ms, bool kick)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -88,16 +72,11 @@ static void s_pause(pa_aggregator_t *self, int64_t ms)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
-    while (!self->stop)
+    while (!(kick && self->kicked) && !self->stop)
         if (pthread_cond_timedwait(&self->cv, &self->mu, &ts) == ETIMEDOUT)
             break;
-}
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (kick)
+        self->kicked = false;
 }
 
 static void *s_run(void *arg)
@@ -112,9 +91,9 @@ static void *s_run(void *arg)
         pa_err_t err;
         pa_err_clear(&err);
         bool reset = !pa_pg_ok(self->pg);
-        int64_t started = s_mono_ms();
+        int64_t started = pa_clock_mono_ms();
         int rc = reset ? pa_pg_reset(self->pg, &err) : s_step(self, &keys, &err);
-        int64_t took = s_mono_ms() - started;
+        int64_t took = pa_clock_mono_ms() - started;
         if (!reset && rc == PA_OK)
             s_record_lag(self);
         pthread_mutex_lock(&self->mu);
@@ -134,15 +113,15 @@ static void *s_run(void *arg)
              * long as it took, so that ingest keeps the cores at least half
              * the time. Otherwise more may be queued: no sleep. */
             if (keys > 0 && self->kicked)
-                s_pause(self, took < PA_AGG_PAUSE_MAX_MS ? took : PA_AGG_PAUSE_MAX_MS);
+                s_wait(self, took < PA_AGG_PAUSE_MAX_MS ? took : PA_AGG_PAUSE_MAX_MS, false);
             if (keys > 0)
                 continue;
-            s_wait(self, self->idle_ms);
+            s_wait(self, self->idle_ms, true);
             continue;
         }
         pa_log_warn(self->log, "sqlstate=%s retry_in_ms=%d could not aggregate queued reports: %s",
                     err.sqlstate[0] ? err.sqlstate : "none", backoff_ms, err.msg);
-        s_wait(self, backoff_ms);
+        s_wait(self, backoff_ms, true);
         backoff_ms = backoff_ms > self->retry_max_ms / 2 ? self->retry_max_ms : backoff_ms * 2;
     }
     pthread_mutex_unlock(&self->mu);
