@@ -15,6 +15,23 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '重庆市'::text $$;
 CREATE OR REPLACE FUNCTION pingan.lock_aggregation() RETURNS void
 LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_advisory_xact_lock(5005, 0) $$;
 
+-- The aggregation steps' locks (sql/functions/50_refresh.sql): every step
+-- holds the aggregation lock shared, so that a rebuild waits for the steps;
+-- a figure or district judgement step holds its districts' locks, the city
+-- step the city's; while batches keep arriving a step needs the busy lock,
+-- so that only one runs at a time.
+CREATE OR REPLACE FUNCTION pingan.lock_step() RETURNS void
+LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_advisory_xact_lock_shared(5005, 0) $$;
+
+CREATE OR REPLACE FUNCTION pingan.try_lock_district(p_district text) RETURNS boolean
+LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_try_advisory_xact_lock(5006, hashtext(p_district)) $$;
+
+CREATE OR REPLACE FUNCTION pingan.try_lock_city() RETURNS boolean
+LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_try_advisory_xact_lock(5007, 0) $$;
+
+CREATE OR REPLACE FUNCTION pingan.try_lock_busy_step() RETURNS boolean
+LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_try_advisory_xact_lock(5008, 0) $$;
+
 -- Advisory lock of one district period, held until commit by whoever
 -- writes its reports (pingan.put_report, pingan.void_report).
 CREATE OR REPLACE FUNCTION pingan.lock_report_key(p_district text, p_type text, p_start date)

@@ -113,16 +113,6 @@ END
 $$;
 
 
--- Locks of the steps (pingan.lock_aggregation() is the exclusive one).
-CREATE OR REPLACE FUNCTION pingan.lock_step() RETURNS void
-LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_advisory_xact_lock_shared(5005, 0) $$;
-
-CREATE OR REPLACE FUNCTION pingan.try_lock_district(p_district text) RETURNS boolean
-LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_try_advisory_xact_lock(5006, hashtext(p_district)) $$;
-
-CREATE OR REPLACE FUNCTION pingan.try_lock_city() RETURNS boolean
-LANGUAGE sql VOLATILE AS $$ SELECT pg_catalog.pg_try_advisory_xact_lock(5007, 0) $$;
-
 -- Up to p_max of the given districts (oldest first) whose lock this step
 -- could take; the others are another step's.
 CREATE OR REPLACE FUNCTION pingan.pick_districts(p_candidates text[], p_max int) RETURNS text[]
@@ -323,7 +313,7 @@ BEGIN
     -- While batches keep queueing keys (one in the last second), one step at
     -- a time: the other cores are ingesting. Afterwards every worker's step.
     IF (SELECT max(q.queued_at) FROM pingan.aggregate_queue AS q) > clock_timestamp() - interval '1 second'
-       AND NOT pg_catalog.pg_try_advisory_xact_lock(5008, 0) THEN
+       AND NOT pingan.try_lock_busy_step() THEN
         RETURN 0;
     END IF;
     -- Statements from here on see every row committed before the lock.
