@@ -153,25 +153,35 @@ static int s_load_targets(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
     return rc;
 }
 
-static int s_load_districts(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
+/* Areas (code, name_zh, name_en) of sql, whose one parameter is the page's
+ * district (NULL for the city), into the scorecard's districts or, with
+ * towns, its towns. */
+static int s_areas(pa_scorecard_t *self, PGconn *conn, const char *sql, bool towns,
+                   const char *source, pa_err_t *err)
 {
     static const char *const names[] = {"code", "name_zh", "name_en"};
     int c[3] = {0};
-    const char *params[PA_SQL_SC_DISTRICTS_NPARAMS] = {pa_scorecard_district(self)};
+    const char *params[PA_SQL_SC_AREAS_NPARAMS] = {pa_scorecard_district(self)};
     PGresult *res = NULL;
-    int rc = s_exec(conn, PA_SQL_SC_DISTRICTS, PA_SQL_SC_DISTRICTS_NPARAMS, params,
-                    "pingan.district", &res, err);
+    int rc = s_exec(conn, sql, PA_SQL_SC_AREAS_NPARAMS, params, source, &res, err);
     if (rc == PA_OK)
-        rc = s_columns(res, names, c, 3, "pingan.district", err);
+        rc = s_columns(res, names, c, 3, source, err);
     for (int i = 0; rc == PA_OK && i < PQntuples(res); i++) {
         pa_scorecard_district_t d = {s_text(res, i, c[0]), s_text(res, i, c[1]),
                                      s_text(res, i, c[2])};
-        rc = pa_scorecard_add_district(self, &d, err);
+        rc =
+            towns ? pa_scorecard_add_town(self, &d, err) : pa_scorecard_add_district(self, &d, err);
     }
+    PQclear(res);
+    return rc;
+}
+
+static int s_load_districts(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
+{
+    int rc = s_areas(self, conn, PA_SQL_SC_DISTRICTS, false, "pingan.district", err);
     if (rc == PA_OK && pa_scorecard_district(self) && pa_scorecard_district_count(self) == 0)
         rc = pa_err_set(err, PA_EINVAL, "unknown district %s (not in pingan.district)",
                         pa_scorecard_district(self));
-    PQclear(res);
     return rc;
 }
 
@@ -249,22 +259,9 @@ static int s_load_rows(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
  * scorecard of the whole city, so that the rule lives in one place). */
 static int s_load_district_extras(pa_scorecard_t *self, PGconn *conn, pa_err_t *err)
 {
-    static const char *const names[] = {"code", "name_zh", "name_en"};
-    int c[3] = {0};
-    const char *params[PA_SQL_SC_TOWNS_NPARAMS] = {pa_scorecard_district(self)};
     pa_scorecard_t *city = NULL;
     size_t *order = NULL;
-    PGresult *res = NULL;
-    int rc =
-        s_exec(conn, PA_SQL_SC_TOWNS, PA_SQL_SC_TOWNS_NPARAMS, params, "pingan.town", &res, err);
-    if (rc == PA_OK)
-        rc = s_columns(res, names, c, 3, "pingan.town", err);
-    for (int i = 0; rc == PA_OK && i < PQntuples(res); i++) {
-        pa_scorecard_district_t t = {s_text(res, i, c[0]), s_text(res, i, c[1]),
-                                     s_text(res, i, c[2])};
-        rc = pa_scorecard_add_town(self, &t, err);
-    }
-    PQclear(res);
+    int rc = s_areas(self, conn, PA_SQL_SC_TOWNS, true, "pingan.town", err);
     if (rc == PA_OK)
         rc = s_rows(self, conn, PA_SQL_SC_TOWN_ROWS, true, "pingan.v_target_status", err);
     if (rc != PA_OK)
@@ -274,7 +271,9 @@ static int s_load_district_extras(pa_scorecard_t *self, PGconn *conn, pa_err_t *
         rc = PA_ENOMEM;
         goto cleanup;
     }
-    rc = s_load_targets(city, conn, err);
+    /* The targets are the page's: copied, not read again. */
+    for (size_t t = 0; rc == PA_OK && t < pa_scorecard_target_count(self); t++)
+        rc = pa_scorecard_add_target(city, pa_scorecard_target(self, t), err);
     if (rc == PA_OK)
         rc = s_load_districts(city, conn, err);
     if (rc == PA_OK)

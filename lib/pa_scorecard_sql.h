@@ -27,8 +27,9 @@
     "FROM pingan.target AS t JOIN pingan.indicator AS i ON i.code = t.indicator_code "             \
     "ORDER BY left(t.id, 1) DESC, length(t.id), t.id"
 
-/* $1 district code, or NULL for all 38. */
-#define PA_SQL_SC_DISTRICTS_NPARAMS 1
+/* Areas, with one parameter each (PA_SQL_SC_AREAS_NPARAMS): code, name_zh,
+ * name_en. Districts: $1 district code, or NULL for all 38. */
+#define PA_SQL_SC_AREAS_NPARAMS 1
 #define PA_SQL_SC_DISTRICTS                                                                        \
     "SELECT code, name_zh, name_en FROM pingan.district "                                          \
     "WHERE $1::text IS NULL OR code = $1::text ORDER BY code"
@@ -55,7 +56,6 @@
     "length(s.target_id), s.target_id"
 
 /* $1 district code: its towns. */
-#define PA_SQL_SC_TOWNS_NPARAMS 1
 #define PA_SQL_SC_TOWNS                                                                            \
     "SELECT code, name_zh, name_en FROM pingan.town WHERE district_code = $1::text ORDER BY code"
 
