@@ -23,10 +23,11 @@
 CREATE OR REPLACE FUNCTION pingan.judged_periods(p_type text[], p_start date[])
 RETURNS TABLE (target_id text, period_type text, period_start date)
 LANGUAGE sql STABLE AS $$
+    WITH c AS MATERIALIZED (SELECT pingan.as_of() AS as_of) -- once, not per row
     SELECT t.id, p.t, p.s
     FROM (SELECT DISTINCT u.t, u.s FROM unnest(p_type, p_start) AS u(t, s)) AS p
     CROSS JOIN pingan.target AS t
-    CROSS JOIN (SELECT pingan.as_of() AS as_of) AS c
+    CROSS JOIN c
     WHERE p.t IN ('month', 'quarter', 'year') AND p.s <= c.as_of
       AND (p.t <> 'month' OR pingan.period_end(p.t, p.s) <= c.as_of + 1)
       AND EXISTS (SELECT 1 FROM pingan.figure AS f
@@ -49,7 +50,7 @@ BEGIN
     END IF;
     CREATE TEMP TABLE judge_input ON COMMIT DROP AS
     WITH
-    cfg AS (SELECT pingan.as_of() AS as_of),
+    cfg AS MATERIALIZED (SELECT pingan.as_of() AS as_of), -- once, not per row
     -- the figures of these districts' towns and their own: all this reads,
     -- so that one district (a lone report) does not hash the whole table
     fx AS MATERIALIZED (
