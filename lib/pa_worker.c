@@ -349,6 +349,17 @@ static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id
                     PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
 }
 
+/* What the quarantine files with a refusal of sub: the head of its bytes,
+ * the sender's key and address. */
+static int s_keep_origin(pa_submission_t *sub, zmq_msg_t *frame, const void *body, size_t len)
+{
+    const char *key = pa_net_user_id(frame);
+    const char *addr = zmq_msg_gets(frame, "Peer-Address");
+    snprintf(sub->peer_key, sizeof sub->peer_key, "%s", key ? key : "");
+    snprintf(sub->peer_address, sizeof sub->peer_address, "%s", addr ? addr : "");
+    return pa_submission_keep_raw(sub, body, len, PA_QUARANTINE_RAW_MAX);
+}
+
 /* Handles one complete message: frames[0] is the routing id. */
 static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
 {
@@ -405,6 +416,12 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     }
     if (reason != PA_REASON_NONE) {
         s_reject_frame(self, id, id_len, tag, tag_len, sub->sender, body, len, reason, msg);
+        pa_submission_destroy(&sub);
+        return;
+    }
+    if (s_keep_origin(sub, &frames[3], body, len) != PA_OK) {
+        s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
+                        PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
         pa_submission_destroy(&sub);
         return;
     }

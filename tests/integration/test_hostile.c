@@ -319,6 +319,44 @@ Test(hostile, quarantine_flood_keeps_a_bounded_head_of_each_refusal)
     free(body.p);
 }
 
+Test(hostile, a_submission_of_refused_reports_is_one_quarantine_row)
+{
+    /* 1000 reports of 40 empty values each: every report refused with 40
+     * problems. The quarantine keeps one row per submission (its first
+     * 64 KiB, once) and one small row per report (its first 8 problems). */
+    enum { N = 1000, COPIES = 5, PEERS = 2 };
+    pa_tw_bytes_t r = {0};
+    pa_tw_report_head(&r, "refused");
+    pa_tw_empty_values(&r, 40);
+    pa_tw_bytes_t body = pa_tw_submission(&r, N);
+    cr_assert_gt(body.n, 65536u, "the submission is larger than what is kept of it");
+    s_flood_t f = {&body, PEERS, COPIES, false, 0, 0, 0, 0};
+    s_survive(&f, "refused reports");
+    cr_assert_eq(f.answers, PEERS * COPIES);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), PEERS * COPIES,
+                 "one row per refused submission");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine WHERE reports = "
+                                       "1000 AND octet_length(raw) = 65536 AND reasons = '[]'"),
+                 PEERS * COPIES);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine_report"),
+                 PEERS * COPIES * N, "one row per refused report");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(DISTINCT item) FROM pingan.quarantine_report"),
+                 N, "each report's index in its submission");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine_report WHERE "
+                                       "problems >= 40 AND jsonb_array_length(reasons) = 8 AND "
+                                       "district_code = '500101' AND period_start = '2024-03-01'"),
+                 PEERS * COPIES * N, "every report keeps its first 8 problems of 40 or more");
+    /* All of it, rows and index included, in a few MB: bounded by the caps,
+     * not by what was sent (the 10 submissions were about 1 MB each). */
+    long bytes = pa_testdb_long(&s_db, "SELECT pg_total_relation_size('pingan.quarantine') + "
+                                       "pg_total_relation_size('pingan.quarantine_report')");
+    fprintf(stderr, "hostile refused reports: quarantine_bytes=%ld for %d submissions\n", bytes,
+            PEERS * COPIES);
+    cr_assert_lt(bytes, 16L << 20, "quarantine took %ld bytes", bytes);
+    free(r.p);
+    free(body.p);
+}
+
 /* ---------------------------------------------------------------- revisions */
 
 static void s_expect(const char *id, const char *period, uint32_t revision, double count,
@@ -336,7 +374,7 @@ Test(hostile, a_huge_revision_cannot_pin_a_district_period)
     s_expect("pin", "2023-05", 2147483647u, 1, PA_STATUS_REJECTED, PA_REASON_REVISION_JUMP);
     s_expect("pin-first", "2023-05", 1001, 1, PA_STATUS_REJECTED, PA_REASON_REVISION_JUMP);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0);
-    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine "
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine_report "
                                        "WHERE reasons @> '[{\"reason\": \"revision_jump\"}]'"),
                  2, "both refusals are quarantined");
     /* Normal corrections still work, within the step. */

@@ -521,6 +521,7 @@ Test(security, an_analyst_reads_the_views_and_cannot_write_or_read_raw_rows)
         "SELECT count(*) FROM pingan.report",
         "SELECT count(*) FROM pingan.value",
         "SELECT count(*) FROM pingan.quarantine",
+        "SELECT count(*) FROM pingan.quarantine_report",
         "CREATE TABLE pingan.mine (a int)",
     };
     s_assert_states(c, refused, sizeof refused / sizeof refused[0], "42501");
