@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pa_arena.h"
+#include "pa_codec_query.h"
 #include "pingan.pb-c.h"
 
 /* ---------------------------------------------------------------- decode */
@@ -29,6 +30,7 @@ void pa_submission_destroy(pa_submission_t **self_p)
         s_item_clear(&self->items[i]);
     free(self->items);
     free(self->raw);
+    free(self->query);
     free(self);
     *self_p = NULL;
 }
@@ -393,6 +395,8 @@ int pa_codec_decode_limited(const void *buf, size_t len, const pa_codec_limits_t
     /* The sender is audit text, not judged: keep what fits, whole characters only. */
     if (m->sender && pa_utf8_printable(m->sender))
         pa_utf8_copy_prefix(sub->sender, m->sender, sizeof sub->sender);
+    if (m->query && (rc = pa_codec_query_from_pb(m->query, &sub->query, err)) != PA_OK)
+        goto cleanup;
     for (size_t i = 0; i < m->n_reports; i++) {
         sub->n_items = i + 1;
         rc = s_decode_report(m->reports[i], lim, &sub->items[i], err);

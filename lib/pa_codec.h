@@ -11,6 +11,7 @@
 
 #include "pa_err.h"
 #include "pa_problem.h"
+#include "pa_query.h"
 #include "pa_report.h"
 
 #define PA_PROTOCOL_VERSION 1
@@ -41,6 +42,7 @@ typedef struct {
     char peer_address[PA_PEER_ADDRESS_SIZE]; /* sender's IP address; "" when unknown */
     int64_t quarantine_id; /* pingan.quarantine.id once filed in a committed write; 0 before */
     size_t first_index;    /* index of items[0] in the submission as sent (0 unless a part) */
+    pa_query_t *query;     /* owned; Submission.query, a question instead of reports; or NULL */
 } pa_submission_t;
 
 /* What a worker lets one submission cost before refusing it whole. Checked

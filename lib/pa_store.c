@@ -70,6 +70,11 @@ int pa_store_reconnect(pa_store_t *self, pa_err_t *err)
     return rc;
 }
 
+pa_pg_t *pa_store_pg(pa_store_t *self)
+{
+    return self->pg;
+}
+
 bool pa_store_connected(const pa_store_t *self)
 {
     return pa_pg_ok(self->pg);

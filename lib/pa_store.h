@@ -34,6 +34,9 @@ void pa_store_destroy(pa_store_t **self_p);
 
 /* Reconnects after a lost connection and prepares statements again. */
 int pa_store_reconnect(pa_store_t *self, pa_err_t *err);
+/* The store's connection, for read-only questions between batches
+ * (pa_answer); borrowed, lives as the store. */
+pa_pg_t *pa_store_pg(pa_store_t *self);
 /* Whether the connection is up (false after a lost or abandoned one). */
 bool pa_store_connected(const pa_store_t *self);
 
