@@ -115,9 +115,10 @@ int pa_codec_encode_answer(const pa_answer_t *a, const char *worker, uint8_t **o
         rc = s_list(&dists, a->n_districts, sizeof(Pingan__V1__CatalogueDistrict), err);
     if (rc == PA_OK)
         rc = s_list(&towns, a->n_towns, sizeof(Pingan__V1__CatalogueTown), err);
-    if (rc == PA_OK && !(periods = calloc(a->n_indicators ? a->n_indicators : 1, sizeof *periods)))
+    periods = calloc(a->n_indicators ? a->n_indicators : 1, sizeof *periods);
+    if (rc == PA_OK && !periods)
         rc = pa_err_set(err, PA_ENOMEM, "out of memory encoding an answer");
-    if (rc != PA_OK)
+    if (rc != PA_OK || !periods)
         goto cleanup;
     rec.version = PA_PROTOCOL_VERSION;
     rec.status = PINGAN__V1__STATUS__STATUS_STORED;

@@ -277,7 +277,8 @@ static int s_reports_json(const pa_submission_t *sub, pa_item_t *const *items, s
         pa_date_format(r->period.start, start);
         yajl_gen_map_open(g);
         yajl_gen_string(g, (const unsigned char *)"item", 4);
-        yajl_gen_integer(g, (long long)(sub->first_index + (size_t)(it - sub->items)));
+        size_t index = sub->first_index + (size_t)(it - sub->items);
+        yajl_gen_integer(g, (long long)index);
         s_gen_str(g, "report_id", r->report_id[0] ? r->report_id : NULL);
         s_gen_str(g, "district_code", r->district[0] ? r->district : NULL);
         s_gen_str(g, "period_type",
@@ -289,7 +290,8 @@ static int s_reports_json(const pa_submission_t *sub, pa_item_t *const *items, s
         else
             yajl_gen_null(g);
         yajl_gen_string(g, (const unsigned char *)"problems", 8);
-        yajl_gen_integer(g, (long long)(it->problems.n + it->problems.dropped));
+        size_t problems = it->problems.n + it->problems.dropped;
+        yajl_gen_integer(g, (long long)problems);
         yajl_gen_string(g, (const unsigned char *)"reasons", 7);
         s_gen_problems(g, &it->problems, PA_QUARANTINE_REPORT_PROBLEMS);
         yajl_gen_map_close(g);
