@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pa_arena.h"
+#include "pa_codec_query.h"
 #include "pingan.pb-c.h"
 
 /* ---------------------------------------------------------------- decode */
@@ -28,8 +29,24 @@ void pa_submission_destroy(pa_submission_t **self_p)
     for (size_t i = 0; i < self->n_items; i++)
         s_item_clear(&self->items[i]);
     free(self->items);
+    free(self->raw);
+    free(self->query);
     free(self);
     *self_p = NULL;
+}
+
+int pa_submission_keep_raw(pa_submission_t *sub, const void *buf, size_t len, size_t max)
+{
+    size_t keep = len < max ? len : max;
+    uint8_t *copy = malloc(keep ? keep : 1);
+    if (!copy)
+        return PA_ENOMEM;
+    if (keep)
+        memcpy(copy, buf, keep);
+    free(sub->raw);
+    sub->raw = copy;
+    sub->raw_len = keep;
+    return PA_OK;
 }
 
 /* protobuf-c allocates every Value message separately, and a submission
@@ -378,6 +395,8 @@ int pa_codec_decode_limited(const void *buf, size_t len, const pa_codec_limits_t
     /* The sender is audit text, not judged: keep what fits, whole characters only. */
     if (m->sender && pa_utf8_printable(m->sender))
         pa_utf8_copy_prefix(sub->sender, m->sender, sizeof sub->sender);
+    if (m->query && (rc = pa_codec_query_from_pb(m->query, &sub->query, err)) != PA_OK)
+        goto cleanup;
     for (size_t i = 0; i < m->n_reports; i++) {
         sub->n_items = i + 1;
         rc = s_decode_report(m->reports[i], lim, &sub->items[i], err);
@@ -403,7 +422,7 @@ int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **ou
 
 size_t pa_submission_mem_bytes(const pa_submission_t *sub)
 {
-    size_t n = sizeof *sub + sub->n_items * sizeof *sub->items;
+    size_t n = sizeof *sub + sub->n_items * sizeof *sub->items + sub->raw_len;
     for (size_t i = 0; i < sub->n_items; i++) {
         const pa_item_t *it = &sub->items[i];
         n += it->raw_len + it->problems.cap * sizeof *it->problems.items;

@@ -11,6 +11,7 @@
 
 #include "pa_err.h"
 #include "pa_problem.h"
+#include "pa_query.h"
 #include "pa_report.h"
 
 #define PA_PROTOCOL_VERSION 1
@@ -26,11 +27,22 @@ typedef struct {
     int64_t pk; /* pingan.report.id once stored or found duplicate; 0 otherwise */
 } pa_item_t;
 
+#define PA_PEER_KEY_SIZE     41 /* a Z85 CURVE public key and its NUL */
+#define PA_PEER_ADDRESS_SIZE 48 /* an IPv6 address and its NUL */
+
 typedef struct {
     uint32_t version;
     char sender[PA_SENDER_SIZE];
     pa_item_t *items; /* owned, n_items of them */
     size_t n_items;
+    /* What the quarantine files with a refusal, set by the worker: */
+    uint8_t *raw;                            /* owned; the head of the Submission bytes */
+    size_t raw_len;                          /* bytes in raw */
+    char peer_key[PA_PEER_KEY_SIZE];         /* CURVE public key (Z85); "" without CURVE */
+    char peer_address[PA_PEER_ADDRESS_SIZE]; /* sender's IP address; "" when unknown */
+    int64_t quarantine_id; /* pingan.quarantine.id once filed in a committed write; 0 before */
+    size_t first_index;    /* index of items[0] in the submission as sent (0 unless a part) */
+    pa_query_t *query;     /* owned; Submission.query, a question instead of reports; or NULL */
 } pa_submission_t;
 
 /* What a worker lets one submission cost before refusing it whole. Checked
@@ -61,6 +73,9 @@ int pa_codec_decode_submission(const void *buf, size_t len, pa_submission_t **ou
 /* Bytes of memory a decoded submission holds (reports, values, raw bytes,
  * problems): what the worker's batch budget counts. */
 size_t pa_submission_mem_bytes(const pa_submission_t *sub);
+/* Keeps a copy of the first max bytes of the submission's wire bytes in
+ * sub->raw (replacing any kept before), for the quarantine. PA_ENOMEM. */
+int pa_submission_keep_raw(pa_submission_t *sub, const void *buf, size_t len, size_t max);
 /* NULL-safe; sets *self_p to NULL. */
 void pa_submission_destroy(pa_submission_t **self_p);
 

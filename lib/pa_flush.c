@@ -24,10 +24,13 @@ static void s_isolate(const pa_sink_t *sink, pa_submission_t *sub, const pa_log_
         pa_submission_t *onep = &one;
         one.items = &sub->items[i];
         one.n_items = 1;
+        one.first_index = sub->first_index + i;
         pa_err_t err;
         pa_err_clear(&err);
         rep->isolated++;
         int rc = sink->write(sink->ctx, &onep, 1, NULL, 0, &err);
+        /* A refusal filed by this write joins the submission's quarantine row. */
+        sub->quarantine_id = one.quarantine_id;
         if (rc == PA_OK)
             continue;
         pa_item_t *it = &sub->items[i];

@@ -461,6 +461,14 @@ void pa_zap_authorise(pa_zap_t *self, const char *user_id, pa_submission_t *sub)
     pthread_mutex_unlock(&self->lock);
 }
 
+bool pa_zap_may_write(pa_zap_t *self, const char *user_id, const char *district)
+{
+    pthread_mutex_lock(&self->lock);
+    bool ok = pa_allow_permits(pa_allow_find(self->allow, user_id), district);
+    pthread_mutex_unlock(&self->lock);
+    return ok;
+}
+
 void pa_zap_stats(pa_zap_t *self, pa_zap_stats_t *out)
 {
     pthread_mutex_lock(&self->lock);

@@ -72,6 +72,11 @@ void pa_zap_destroy(pa_zap_t **self_p);
  * an open connection stops writing at the next reload. Thread-safe. */
 void pa_zap_authorise(pa_zap_t *self, const char *user_id, pa_submission_t *sub);
 
+/* Whether the key user_id may write district under the current list ("*":
+ * every district); what a key may write it may also read (status and
+ * catalogue queries, docs/security.md). Thread-safe. */
+bool pa_zap_may_write(pa_zap_t *self, const char *user_id, const char *district);
+
 typedef struct {
     uint64_t admitted;     /* handshakes answered 200 */
     uint64_t refused;      /* handshakes answered 400: unknown key or mechanism */

@@ -81,6 +81,9 @@ static const struct {
     {PA_REASON_REVISION_JUMP, "revision_jump"},
     {PA_REASON_STORE_UNAVAILABLE, "store_unavailable"},
     {PA_REASON_UNAUTHORIZED_DISTRICT, "unauthorized_district"},
+    {PA_REASON_QUERY_UNAUTHORIZED, "query_unauthorized"},
+    {PA_REASON_QUERY_INVALID, "query_invalid"},
+    {PA_REASON_QUERY_UNAVAILABLE, "query_unavailable"},
 };
 
 const char *pa_reason_name(int reason)

@@ -32,6 +32,14 @@ typedef struct {
     const char *log_level;
     const char *key;        /* CURVE secret key file of this office; "" = no CURVE */
     const char *server_key; /* the worker's public key file; with key */
+    /* Questions instead of files (the program's; docs/protocol.md §11): */
+    bool status;          /* --status: what --district submitted, its rejections */
+    bool list_indicators; /* --list-indicators: the catalogue */
+    bool template_csv;    /* --template: the CSV form of --district and --period */
+    const char *district; /* --district CODE */
+    const char *period;   /* --period P (a period id) */
+    const char *since;    /* --since YYYY-MM-DD: status of what arrived since */
+    const char *output;   /* --output FILE for --template; "" = stdout */
 } pa_producer_config_t;
 
 typedef struct {

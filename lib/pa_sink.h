@@ -27,9 +27,9 @@ typedef struct {
      * or PA_EFATAL. */
     int (*write)(void *ctx, pa_submission_t *const *subs, size_t n, const pa_frame_t *frames,
                  size_t n_frames, pa_err_t *err);
-    /* Keeps one item the database refused in the quarantine. */
-    int (*quarantine_item)(void *ctx, const pa_submission_t *sub, const pa_item_t *it,
-                           pa_err_t *err);
+    /* Keeps one item of sub the database refused in the quarantine (with
+     * sub's other refusals: it may set sub->quarantine_id). */
+    int (*quarantine_item)(void *ctx, pa_submission_t *sub, const pa_item_t *it, pa_err_t *err);
     /* Re-establishes the connection after PA_ERETRY. */
     int (*reconnect)(void *ctx, pa_err_t *err);
 } pa_sink_t;

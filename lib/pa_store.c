@@ -70,6 +70,11 @@ int pa_store_reconnect(pa_store_t *self, pa_err_t *err)
     return rc;
 }
 
+pa_pg_t *pa_store_pg(pa_store_t *self)
+{
+    return self->pg;
+}
+
 bool pa_store_connected(const pa_store_t *self)
 {
     return pa_pg_ok(self->pg);
@@ -198,34 +203,101 @@ cleanup:
 
 /* ---------------------------------------------------------------- write */
 
-/* The problems of an item as a JSON array, via yajl's generator (it escapes). */
-static int s_reasons_json(const pa_problems_t *pr, char **out, pa_err_t *err)
+/* A string, or null when s is NULL. */
+static void s_gen_str(yajl_gen g, const char *key, const char *s)
+{
+    yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+    if (s)
+        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+    else
+        yajl_gen_null(g);
+}
+
+/* The first max problems as a JSON array of {reason, field, message}. */
+static void s_gen_problems(yajl_gen g, const pa_problems_t *pr, size_t max)
+{
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < pr->n && i < max; i++) {
+        const pa_problem_t *p = &pr->items[i];
+        yajl_gen_map_open(g);
+        s_gen_str(g, "reason", pa_reason_name(p->reason));
+        s_gen_str(g, "field", p->field);
+        s_gen_str(g, "message", p->message);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+/* Takes the document built in g into *out (caller frees) and frees g. */
+static int s_gen_take(yajl_gen g, char **out, pa_err_t *err)
 {
     int rc = PA_OK;
     const unsigned char *buf;
     size_t len;
+    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok ||
+        !(*out = strndup((const char *)buf, len)))
+        rc = pa_err_set(err, PA_ENOMEM, "could not build a quarantine document");
+    yajl_gen_free(g);
+    return rc;
+}
+
+/* The problems of a refused frame as a JSON array, via yajl's generator (it escapes). */
+static int s_reasons_json(const pa_problems_t *pr, char **out, pa_err_t *err)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return pa_err_set(err, PA_ENOMEM, "out of memory");
+    s_gen_problems(g, pr, pr->n);
+    return s_gen_take(g, out, err);
+}
+
+static bool s_has_problem_field(const pa_problems_t *pr, const char *field)
+{
+    for (size_t i = 0; i < pr->n; i++)
+        if (strcmp(pr->items[i].field, field) == 0)
+            return true;
+    return false;
+}
+
+/* The refused items of sub as the JSON array quarantine_submission takes:
+ * what each claimed (as far as it could be read) and its first problems. */
+static int s_reports_json(const pa_submission_t *sub, pa_item_t *const *items, size_t n, char **out,
+                          pa_err_t *err)
+{
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
         return pa_err_set(err, PA_ENOMEM, "out of memory");
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < pr->n; i++) {
-        const pa_problem_t *p = &pr->items[i];
-        const char *name = pa_reason_name(p->reason);
+    for (size_t i = 0; i < n; i++) {
+        const pa_item_t *it = items[i];
+        const pa_report_t *r = it->report;
+        char start[PA_DATE_SIZE];
+        bool period_ok =
+            r->period.type != PA_PERIOD_NONE && !s_has_problem_field(&it->problems, "period_start");
+        pa_date_format(r->period.start, start);
         yajl_gen_map_open(g);
-        yajl_gen_string(g, (const unsigned char *)"reason", 6);
-        yajl_gen_string(g, (const unsigned char *)name, strlen(name));
-        yajl_gen_string(g, (const unsigned char *)"field", 5);
-        yajl_gen_string(g, (const unsigned char *)p->field, strlen(p->field));
-        yajl_gen_string(g, (const unsigned char *)"message", 7);
-        yajl_gen_string(g, (const unsigned char *)p->message, strlen(p->message));
+        yajl_gen_string(g, (const unsigned char *)"item", 4);
+        size_t index = sub->first_index + (size_t)(it - sub->items);
+        yajl_gen_integer(g, (long long)index);
+        s_gen_str(g, "report_id", r->report_id[0] ? r->report_id : NULL);
+        s_gen_str(g, "district_code", r->district[0] ? r->district : NULL);
+        s_gen_str(g, "period_type",
+                  r->period.type != PA_PERIOD_NONE ? pa_period_type_name(r->period.type) : NULL);
+        s_gen_str(g, "period_start", period_ok ? start : NULL);
+        yajl_gen_string(g, (const unsigned char *)"revision", 8);
+        if (r->revision && r->revision <= INT32_MAX)
+            yajl_gen_integer(g, r->revision);
+        else
+            yajl_gen_null(g);
+        yajl_gen_string(g, (const unsigned char *)"problems", 8);
+        size_t problems = it->problems.n + it->problems.dropped;
+        yajl_gen_integer(g, (long long)problems);
+        yajl_gen_string(g, (const unsigned char *)"reasons", 7);
+        s_gen_problems(g, &it->problems, PA_QUARANTINE_REPORT_PROBLEMS);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
-    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok ||
-        !(*out = strndup((const char *)buf, len)))
-        rc = pa_err_set(err, PA_ENOMEM, "could not build the reasons document");
-    yajl_gen_free(g);
-    return rc;
+    return s_gen_take(g, out, err);
 }
 
 static void s_format_ts(int64_t ms, char out[40])
@@ -237,44 +309,35 @@ static void s_format_ts(int64_t ms, char out[40])
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-static bool s_has_problem_field(const pa_problems_t *pr, const char *field)
+/* Queues the quarantine call for the refused items of sub on the pipeline:
+ * a new row holding sub's bytes, or more reports for sub's row. */
+static int s_send_quarantine(pa_store_t *self, const pa_submission_t *sub, pa_item_t *const *items,
+                             size_t n, pa_err_t *err)
 {
-    for (size_t i = 0; i < pr->n; i++)
-        if (strcmp(pr->items[i].field, field) == 0)
-            return true;
-    return false;
-}
-
-/* Queues the quarantine INSERT for a rejected item on the pipeline. */
-static int s_send_quarantine(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
-                             pa_err_t *err)
-{
-    const pa_report_t *r = it->report;
-    char *reasons = NULL, start[PA_DATE_SIZE], revision[16];
-    int rc = s_reasons_json(&it->problems, &reasons, err);
+    char *reports = NULL, id[24], nreports[24];
+    int rc = s_reports_json(sub, items, n, &reports, err);
     if (rc != PA_OK)
         return rc;
-    bool period_ok =
-        r->period.type != PA_PERIOD_NONE && !s_has_problem_field(&it->problems, "period_start");
-    pa_date_format(r->period.start, start);
-    snprintf(revision, sizeof revision, "%u", r->revision);
+    bool add = sub->quarantine_id > 0;
+    snprintf(id, sizeof id, "%" PRId64, sub->quarantine_id);
+    snprintf(nreports, sizeof nreports, "%zu", sub->first_index + sub->n_items);
     const char *params[PA_SQL_QUARANTINE_NPARAMS] = {
+        add ? id : NULL,
         sub->sender,
         self->worker,
-        r->report_id[0] ? r->report_id : NULL,
-        r->district[0] ? r->district : NULL,
-        r->period.type != PA_PERIOD_NONE ? pa_period_type_name(r->period.type) : NULL,
-        period_ok ? start : NULL,
-        r->revision && r->revision <= INT32_MAX ? revision : NULL,
-        reasons,
-        (const char *)it->raw,
+        sub->peer_key[0] ? sub->peer_key : NULL,
+        sub->peer_address[0] ? sub->peer_address : NULL,
+        add ? NULL : nreports,
+        "[]",
+        add ? NULL : (const char *)sub->raw,
+        reports,
     };
-    size_t keep = it->raw_len < PA_QUARANTINE_RAW_MAX ? it->raw_len : PA_QUARANTINE_RAW_MAX;
-    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)keep};
-    int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
+    size_t keep = sub->raw_len < PA_QUARANTINE_RAW_MAX ? sub->raw_len : PA_QUARANTINE_RAW_MAX;
+    int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, (int)keep, 0};
+    int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 1, 0};
     rc = pa_pg_send_prepared(self->pg, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS, params,
                              lengths, formats, err);
-    free(reasons);
+    free(reports);
     return rc;
 }
 
@@ -303,33 +366,48 @@ static int s_send_put(pa_store_t *self, const pa_submission_t *sub, const pa_ite
                                lengths, formats, err);
 }
 
-/* Reads one pipelined result (and its NULL terminator) and applies it. */
-static int s_read_result(pa_store_t *self, pa_item_t *it, bool is_put, pa_err_t *err)
+/* Reads one pipelined put_report result (and its NULL terminator) and applies it. */
+static int s_read_put(pa_store_t *self, pa_item_t *it, pa_err_t *err)
 {
     PGresult *res = NULL;
-    int rc = pa_pg_result(self->pg, is_put ? PGRES_TUPLES_OK : PGRES_COMMAND_OK, &res,
-                          is_put ? "put_report failed" : "quarantine insert failed", err);
+    int rc = pa_pg_result(self->pg, PGRES_TUPLES_OK, &res, "put_report failed", err);
     if (rc != PA_OK)
         goto cleanup;
-    if (is_put) {
-        if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-            rc = pa_err_set(err, PA_EFATAL, "put_report returned no status");
-            goto cleanup;
-        }
-        const char *status = PQgetvalue(res, 0, 0);
-        it->pk = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        if (strcmp(status, "stored") == 0) {
-            it->status = PA_STATUS_STORED;
-        } else if (strcmp(status, "duplicate") == 0) {
-            it->status = PA_STATUS_DUPLICATE;
-        } else {
-            it->status = PA_STATUS_REJECTED;
-            int reason = pa_reason_from_name(PQgetvalue(res, 0, 2));
-            pa_problems_add(&it->problems, reason ? reason : PA_REASON_REVISION_CONFLICT,
-                            reason == PA_REASON_REPORT_ID_CONFLICT ? "report_id" : "revision", "%s",
-                            PQgetisnull(res, 0, 3) ? status : PQgetvalue(res, 0, 3));
-        }
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        rc = pa_err_set(err, PA_EFATAL, "put_report returned no status");
+        goto cleanup;
     }
+    const char *status = PQgetvalue(res, 0, 0);
+    it->pk = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    if (strcmp(status, "stored") == 0) {
+        it->status = PA_STATUS_STORED;
+    } else if (strcmp(status, "duplicate") == 0) {
+        it->status = PA_STATUS_DUPLICATE;
+    } else {
+        it->status = PA_STATUS_REJECTED;
+        int reason = pa_reason_from_name(PQgetvalue(res, 0, 2));
+        pa_problems_add(&it->problems, reason ? reason : PA_REASON_REVISION_CONFLICT,
+                        reason == PA_REASON_REPORT_ID_CONFLICT ? "report_id" : "revision", "%s",
+                        PQgetisnull(res, 0, 3) ? status : PQgetvalue(res, 0, 3));
+    }
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+/* Reads one quarantine_submission result: the row's id in *id (may be NULL). */
+static int s_read_quarantine(pa_store_t *self, int64_t *id, pa_err_t *err)
+{
+    PGresult *res = NULL;
+    int rc = pa_pg_result(self->pg, PGRES_TUPLES_OK, &res, "quarantine insert failed", err);
+    if (rc != PA_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        rc = pa_err_set(err, PA_EFATAL, "quarantine_submission returned no id");
+        goto cleanup;
+    }
+    if (id)
+        *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 cleanup:
     PQclear(res);
     return rc;
@@ -424,20 +502,21 @@ cleanup:
     return rc;
 }
 
-/* Inserts one quarantine row outside the pipeline and waits for it. */
-static int s_quarantine_sync(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
-                             pa_err_t *err)
+/* Files refused items of sub outside the pipeline and waits for it. */
+static int s_quarantine_sync(pa_store_t *self, pa_submission_t *sub, pa_item_t *const *items,
+                             size_t n, pa_err_t *err)
 {
-    int rc = s_send_quarantine(self, sub, it, err);
+    int rc = s_send_quarantine(self, sub, items, n, err);
     if (rc == PA_OK)
-        rc = pa_pg_result(self->pg, PGRES_COMMAND_OK, NULL, "quarantine insert failed", err);
+        rc = s_read_quarantine(self, &sub->quarantine_id, err);
     return rc;
 }
 
-int pa_store_quarantine_item(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+int pa_store_quarantine_item(pa_store_t *self, pa_submission_t *sub, const pa_item_t *it,
                              pa_err_t *err)
 {
-    return s_quarantine_sync(self, sub, it, err);
+    pa_item_t *one = (pa_item_t *)it; /* read only: the array type is the sender's */
+    return s_quarantine_sync(self, sub, &one, 1, err);
 }
 
 static int s_exec_cmd(pa_store_t *self, const char *sql, pa_err_t *err)
@@ -473,7 +552,7 @@ cleanup:
     return rc;
 }
 
-/* Queues the quarantine INSERT of a refused frame on the pipeline. */
+/* Queues the quarantine row of a refused frame on the pipeline. */
 static int s_send_frame(pa_store_t *self, const pa_frame_t *f, pa_err_t *err)
 {
     char *reasons = NULL;
@@ -482,17 +561,32 @@ static int s_send_frame(pa_store_t *self, const pa_frame_t *f, pa_err_t *err)
     int rc = s_reasons_json(&pr, &reasons, err);
     if (rc == PA_OK) {
         const char *params[PA_SQL_QUARANTINE_NPARAMS] = {
-            f->sender ? f->sender : "", self->worker, NULL, NULL, NULL, NULL, NULL, reasons, f->raw,
+            NULL, f->sender ? f->sender : "", self->worker, NULL, NULL, NULL, reasons, f->raw, "[]",
         };
         size_t keep = f->raw_len < PA_QUARANTINE_RAW_MAX ? f->raw_len : PA_QUARANTINE_RAW_MAX;
-        int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, (int)keep};
-        int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
+        int lengths[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, (int)keep, 0};
+        int formats[PA_SQL_QUARANTINE_NPARAMS] = {0, 0, 0, 0, 0, 0, 0, 1, 0};
         rc = pa_pg_send_prepared(self->pg, PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE_NPARAMS,
                                  params, lengths, formats, err);
     }
     free(reasons);
     pa_problems_clear(&pr);
     return rc;
+}
+
+static bool s_refused(const pa_item_t *it)
+{
+    return it->problems.n || it->problems.dropped;
+}
+
+/* The items of sub that validation refused, into out (room for n_items). */
+static size_t s_collect_refused(pa_submission_t *sub, pa_item_t **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sub->n_items; i++)
+        if (s_refused(&sub->items[i]))
+            out[n++] = &sub->items[i];
+    return n;
 }
 
 /* Sends every item's statement on the pipeline, then reads them in order. */
@@ -537,31 +631,45 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
             k++;
         }
     qsort(steps, total, sizeof *steps, s_cmp_step);
-    rc = pa_pg_pipeline_enter(self->pg, err);
-    for (size_t j = 0; rc == PA_OK && j < total; j++) {
-        pa_item_t *it = steps[j].it;
-        rc = it->problems.n || it->problems.dropped ? s_send_quarantine(self, steps[j].sub, it, err)
-                                                    : s_send_put(self, steps[j].sub, it, err);
+    pa_item_t **refused = malloc((total ? total : 1) * sizeof *refused);
+    if (!refused) {
+        free(steps);
+        return pa_err_set(err, PA_ENOMEM, "out of memory ordering a batch");
     }
+    rc = pa_pg_pipeline_enter(self->pg, err);
+    /* One quarantine call per submission with refused reports (they take
+     * no lock), then put_report for the others in lock order. */
+    for (size_t s = 0; rc == PA_OK && s < n; s++) {
+        size_t nr = s_collect_refused(subs[s], refused);
+        if (nr)
+            rc = s_send_quarantine(self, subs[s], refused, nr, err);
+    }
+    for (size_t j = 0; rc == PA_OK && j < total; j++)
+        if (!s_refused(steps[j].it))
+            rc = s_send_put(self, steps[j].sub, steps[j].it, err);
     for (size_t f = 0; rc == PA_OK && f < n_frames; f++)
         rc = s_send_frame(self, &frames[f], err);
     if (rc == PA_OK)
         rc = pa_pg_pipeline_sync(self->pg, err);
     /* Results in the order sent; the first failure aborts the rest (they
      * would only say PIPELINE_ABORTED). */
-    for (size_t j = 0; rc == PA_OK && j < total; j++) {
-        pa_item_t *it = steps[j].it;
-        bool is_put = !(it->problems.n || it->problems.dropped);
-        rc = s_read_result(self, it, is_put, err);
-        if (!is_put)
-            it->status = PA_STATUS_REJECTED;
+    for (size_t s = 0; rc == PA_OK && s < n; s++) {
+        size_t nr = s_collect_refused(subs[s], refused);
+        if (nr)
+            rc = s_read_quarantine(self, &subs[s]->quarantine_id, err);
+        for (size_t i = 0; rc == PA_OK && i < nr; i++)
+            refused[i]->status = PA_STATUS_REJECTED;
     }
+    for (size_t j = 0; rc == PA_OK && j < total; j++)
+        if (!s_refused(steps[j].it))
+            rc = s_read_put(self, steps[j].it, err);
     for (size_t f = 0; rc == PA_OK && f < n_frames; f++)
-        rc = s_read_result(self, NULL, false, err);
+        rc = s_read_quarantine(self, NULL, err);
     if (rc == PA_OK)
         rc = pa_pg_pipeline_exit(self->pg, err);
     if (rc != PA_OK)
         pa_pg_pipeline_abort(self->pg); /* also rolls back: advisory locks go */
+    free(refused);
     free(steps);
     return rc;
 }
@@ -573,26 +681,37 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     size_t total = 0, k = 0;
     for (size_t s = 0; s < n; s++)
         total += subs[s]->n_items;
-    /* Problems the store adds (stale, conflict) must vanish on rollback. */
+    /* Problems the store adds (stale, conflict) and quarantine rows it
+     * files must vanish on rollback. */
     size_t *saved = calloc(total ? total : 1, sizeof *saved);
-    if (!saved)
-        return pa_err_set(err, PA_ENOMEM, "out of memory");
-    for (size_t s = 0; s < n; s++)
+    int64_t *saved_qid = calloc(n ? n : 1, sizeof *saved_qid);
+    pa_item_t **late = malloc((total ? total : 1) * sizeof *late);
+    if (!saved || !saved_qid || !late) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t s = 0; s < n; s++) {
+        saved_qid[s] = subs[s]->quarantine_id;
         for (size_t i = 0; i < subs[s]->n_items; i++)
             saved[k++] = subs[s]->items[i].problems.n;
+    }
 
     rc = s_exec_cmd(self, "BEGIN", err);
     if (rc == PA_OK)
         rc = s_pipeline(self, subs, n, frames, n_frames, err);
     /* Reports put_report refused (stale, conflicts) are kept for inspection
-     * too, in the same transaction; they are rare, so no pipeline. */
+     * too, in the same transaction, with their submission's quarantine row;
+     * they are rare, so no pipeline. */
     k = 0;
     for (size_t s = 0; rc == PA_OK && s < n; s++) {
-        for (size_t i = 0; rc == PA_OK && i < subs[s]->n_items; i++, k++) {
-            const pa_item_t *it = &subs[s]->items[i];
+        size_t nl = 0;
+        for (size_t i = 0; i < subs[s]->n_items; i++, k++) {
+            pa_item_t *it = &subs[s]->items[i];
             if (it->status == PA_STATUS_REJECTED && it->problems.n > saved[k])
-                rc = s_quarantine_sync(self, subs[s], it, err);
+                late[nl++] = it;
         }
+        if (nl)
+            rc = s_quarantine_sync(self, subs[s], late, nl, err);
     }
     if (rc == PA_OK)
         rc = s_copy_values(self, subs, n, err);
@@ -604,6 +723,7 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
         pa_pg_rollback(self->pg);
         k = 0;
         for (size_t s = 0; s < n; s++) {
+            subs[s]->quarantine_id = saved_qid[s];
             for (size_t i = 0; i < subs[s]->n_items; i++) {
                 pa_item_t *it = &subs[s]->items[i];
                 it->problems.n = saved[k++];
@@ -612,6 +732,9 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
             }
         }
     }
+cleanup:
+    free(late);
+    free(saved_qid);
     free(saved);
     return rc;
 }
@@ -624,8 +747,7 @@ static int s_sink_write(void *ctx, pa_submission_t *const *subs, size_t n, const
     return pa_store_write(ctx, subs, n, frames, n_frames, err);
 }
 
-static int s_sink_quarantine(void *ctx, const pa_submission_t *sub, const pa_item_t *it,
-                             pa_err_t *err)
+static int s_sink_quarantine(void *ctx, pa_submission_t *sub, const pa_item_t *it, pa_err_t *err)
 {
     return pa_store_quarantine_item(ctx, sub, it, err);
 }

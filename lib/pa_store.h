@@ -16,9 +16,12 @@
 #include "pa_pg.h"
 #include "pa_sink.h"
 
-/* The quarantine keeps at most this head of what it files (a report's
- * bytes or a refused frame), so that a flood of large refusals stays small. */
+/* The quarantine keeps at most this head of what it files (a refused
+ * submission's bytes, once, or a refused frame), so that a flood of large
+ * refusals stays small. */
 #define PA_QUARANTINE_RAW_MAX 65536
+/* ...and at most this many problems of each refused report. */
+#define PA_QUARANTINE_REPORT_PROBLEMS 8
 
 typedef struct pa_store pa_store_t;
 
@@ -31,6 +34,9 @@ void pa_store_destroy(pa_store_t **self_p);
 
 /* Reconnects after a lost connection and prepares statements again. */
 int pa_store_reconnect(pa_store_t *self, pa_err_t *err);
+/* The store's connection, for read-only questions between batches
+ * (pa_answer); borrowed, lives as the store. */
+pa_pg_t *pa_store_pg(pa_store_t *self);
 /* Whether the connection is up (false after a lost or abandoned one). */
 bool pa_store_connected(const pa_store_t *self);
 
@@ -51,7 +57,9 @@ int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err);
 
 /* Writes n judged submissions and n_frames refused frames in one
  * transaction (frames become quarantine rows). Either may be empty. Items with problems are
- * quarantined as REJECTED; the others go through put_report and end STORED,
+ * quarantined as REJECTED (one pingan.quarantine row per submission, holding
+ * sub->raw, and a pingan.quarantine_report row per refused item; the row's id
+ * goes to sub->quarantine_id); the others go through put_report and end STORED,
  * DUPLICATE or REJECTED (stale revision, conflicts, with a problem added);
  * values of STORED items are copied. On success every item has a status and
  * the transaction has committed. On failure nothing is kept, item statuses
@@ -65,9 +73,10 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
  * reconnect); the store must outlive its use. */
 void pa_store_sink(pa_store_t *self, pa_sink_t *out);
 
-/* Quarantines one item in its own transaction (for a report the database
- * refused while being stored alone). */
-int pa_store_quarantine_item(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+/* Quarantines one item of sub in its own transaction (for a report the
+ * database refused while being stored alone): adds it to sub's quarantine
+ * row, or files one and sets sub->quarantine_id. */
+int pa_store_quarantine_item(pa_store_t *self, pa_submission_t *sub, const pa_item_t *it,
                              pa_err_t *err);
 
 #endif

@@ -22,12 +22,15 @@
     "SELECT status, report_pk, reason, detail FROM pingan.put_report("                             \
     "$1, $2, $3, $4::date, $5::date, $6::int, $7::timestamptz, $8, $9, $10, $11::int, $12::bytea)"
 
+/* Files a refused submission (or frame) and its refused reports in one call:
+ * $1 the quarantine id to add to (NULL: a new row), $2 sender, $3 worker,
+ * $4 peer key, $5 peer address, $6 reports in the submission, $7 whole-
+ * submission reasons, $8 raw bytes, $9 the refused reports (JSON). */
 #define PA_SQL_QUARANTINE_NAME    "pa_quarantine"
 #define PA_SQL_QUARANTINE_NPARAMS 9
 #define PA_SQL_QUARANTINE                                                                          \
-    "INSERT INTO pingan.quarantine (sender, worker, report_id, district_code, period_type, "       \
-    "period_start, revision, reasons, raw) "                                                       \
-    "VALUES ($1, $2, $3, $4, $5, $6::date, $7::int, $8::jsonb, $9::bytea)"
+    "SELECT pingan.quarantine_submission($1::bigint, $2, $3, $4, $5, $6::int, $7::jsonb, "         \
+    "$8::bytea, $9::jsonb)"
 
 /* Folds newly stored reports (their values are already copied) into the
  * aggregates, in the batch's transaction; $1 is a bigint[] text literal. */

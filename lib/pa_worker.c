@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "pa_aggregator.h"
+#include "pa_answer.h"
 #include "pa_batch.h"
 #include "pa_catalog.h"
 #include "pa_clock.h"
@@ -349,6 +350,51 @@ static void s_reject_frame(pa_worker_t *self, const unsigned char *id, size_t id
                     PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
 }
 
+/* What the quarantine files with a refusal of sub: the head of its bytes,
+ * the sender's key and address. */
+static int s_keep_origin(pa_submission_t *sub, zmq_msg_t *frame, const void *body, size_t len)
+{
+    const char *key = pa_net_user_id(frame);
+    const char *addr = zmq_msg_gets(frame, "Peer-Address");
+    snprintf(sub->peer_key, sizeof sub->peer_key, "%s", key ? key : "");
+    snprintf(sub->peer_address, sizeof sub->peer_address, "%s", addr ? addr : "");
+    return pa_submission_keep_raw(sub, body, len, PA_QUARANTINE_RAW_MAX);
+}
+
+static bool s_may_read(void *arg, const char *district)
+{
+    void **ctx = arg; /* {zap, user id} */
+    return pa_zap_may_write(ctx[0], ctx[1], district);
+}
+
+/* A question instead of reports: answered at once from the database, between
+ * batches, limited to what the sender's key may write (docs/security.md). */
+static void s_answer(pa_worker_t *self, const unsigned char *id, size_t id_len,
+                     const unsigned char *tag, size_t tag_len, const pa_submission_t *sub,
+                     zmq_msg_t *frame)
+{
+    void *ctx[2] = {self->zap, (void *)pa_net_user_id(frame)};
+    uint8_t *body = NULL;
+    size_t len = 0, rows = 0;
+    int reason = 0;
+    char why[256];
+    pa_err_t err;
+    if (pa_answer_query(pa_store_pg(self->store), sub, self->zap ? s_may_read : NULL, ctx,
+                        self->name, &body, &len, &reason, &rows, why, sizeof why, &err) != PA_OK) {
+        pa_log_error(self->log, "could not encode an answer: %s", err.msg);
+    } else {
+        s_send(self, id, id_len, tag, tag_len, body, len);
+        if (reason)
+            pa_log_info(self->log, "kind=%d key=%s sender=%s reason=%s query refused: %s",
+                        sub->query->kind, (const char *)ctx[1], sub->sender, pa_reason_name(reason),
+                        why);
+        else
+            pa_log_debug(self->log, "kind=%d rows=%zu sender=%s query answered", sub->query->kind,
+                         rows, sub->sender);
+    }
+    free(body);
+}
+
 /* Handles one complete message: frames[0] is the routing id. */
 static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
 {
@@ -390,6 +436,11 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
                        why != PA_REASON_NONE ? why : PA_REASON_OVERSIZE, err.msg);
         return;
     }
+    if (sub->version == 1 && sub->query) {
+        s_answer(self, id, id_len, tag, tag_len, sub, &frames[3]);
+        pa_submission_destroy(&sub);
+        return;
+    }
     int reason = PA_REASON_NONE;
     if (sub->version != 1) {
         reason = PA_REASON_UNSUPPORTED_VERSION;
@@ -405,6 +456,12 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
     }
     if (reason != PA_REASON_NONE) {
         s_reject_frame(self, id, id_len, tag, tag_len, sub->sender, body, len, reason, msg);
+        pa_submission_destroy(&sub);
+        return;
+    }
+    if (s_keep_origin(sub, &frames[3], body, len) != PA_OK) {
+        s_reply_failure(self, id, id_len, tag, tag_len, PA_STATUS_RETRY_LATER,
+                        PA_REASON_STORE_UNAVAILABLE, "worker out of memory: resend later");
         pa_submission_destroy(&sub);
         return;
     }

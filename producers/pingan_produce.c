@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "pa_ask.h"
 #include "pa_config.h"
+#include "pa_form.h"
 #include "pa_log.h"
 #include "pa_producer.h"
 
@@ -58,6 +62,22 @@ static const pa_opt_t s_opts[] = {
      offsetof(pa_producer_config_t, server_key), "the worker's CURVE public key file"},
     {"log-level", "PINGAN_LOG_LEVEL", "warn", PA_OPT_STR, offsetof(pa_producer_config_t, log_level),
      "error, warn, info or debug"},
+    {"status", "PINGAN_STATUS", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, status),
+     "ask the worker what --district submitted and its recent rejections (needs --connect)"},
+    {"list-indicators", "PINGAN_LIST_INDICATORS", "0", PA_OPT_BOOL,
+     offsetof(pa_producer_config_t, list_indicators),
+     "print the worker's indicator catalogue (needs --connect)"},
+    {"template", "PINGAN_TEMPLATE", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, template_csv),
+     "write the CSV form of --district for --period: every expected row, values blank (needs "
+     "--connect)"},
+    {"district", "PINGAN_DISTRICT", "", PA_OPT_STR, offsetof(pa_producer_config_t, district),
+     "district code for --status and --template"},
+    {"period", "PINGAN_PERIOD", "", PA_OPT_STR, offsetof(pa_producer_config_t, period),
+     "period for --template, or to narrow --status (2024-03, 2024-Q1, ...)"},
+    {"since", "PINGAN_SINCE", "", PA_OPT_STR, offsetof(pa_producer_config_t, since),
+     "--status: only what the worker received since this day (YYYY-MM-DD, China time)"},
+    {"output", "PINGAN_OUTPUT", "", PA_OPT_STR, offsetof(pa_producer_config_t, output),
+     "--template: write the form to this file instead of standard output"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -237,6 +257,96 @@ static bool s_close_outputs(s_sink_t *s)
     return ok;
 }
 
+/* Whether --connect (or PINGAN_CONNECT) was given: a question needs a worker,
+ * and the default endpoint is only a guess. */
+static bool s_connect_given(int argc, char **argv)
+{
+    const char *env = getenv("PINGAN_CONNECT");
+    if (env && *env)
+        return true;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--connect") == 0 || strncmp(argv[i], "--connect=", 10) == 0)
+            return true;
+    return false;
+}
+
+/* --status, --list-indicators, --template: one question to a worker, its
+ * answer printed (or written). Exit 0 answered, 1 refused by the worker, 2
+ * usage, I/O or no worker. */
+static int s_ask_main(const pa_producer_config_t *cfg, int argc, char **argv, int first)
+{
+    const char *what = cfg->status         ? "--status"
+                       : cfg->template_csv ? "--template"
+                                           : "--list-indicators";
+    pa_err_t err;
+    pa_err_clear(&err);
+    if (cfg->status + cfg->list_indicators + cfg->template_csv > 1) {
+        fprintf(stderr, "pingan-produce: --status, --list-indicators and --template go alone\n");
+        return 2;
+    }
+    if (first < argc) {
+        fprintf(stderr, "pingan-produce: %s takes no input file (%s)\n", what, argv[first]);
+        return 2;
+    }
+    if (!s_connect_given(argc, argv)) {
+        fprintf(stderr, "pingan-produce: %s asks a worker: give --connect EP (or PINGAN_CONNECT)\n",
+                what);
+        return 2;
+    }
+    if ((cfg->status || cfg->template_csv) && !*cfg->district) {
+        fprintf(stderr, "pingan-produce: %s needs --district CODE\n", what);
+        return 2;
+    }
+    pa_period_t period = {PA_PERIOD_NONE, 0};
+    if (cfg->template_csv && pa_period_parse(cfg->period, &period, NULL) != PA_OK) {
+        fprintf(stderr, "pingan-produce: --template needs --period P (2024-03, 2024-Q1, ...)%s%s\n",
+                *cfg->period ? ": not a period: " : "", cfg->period);
+        return 2;
+    }
+    if (cfg->status && *cfg->period && *cfg->since) {
+        fprintf(stderr, "pingan-produce: --status takes --period or --since, not both\n");
+        return 2;
+    }
+    pa_query_t q;
+    if (pa_query_from_args(&q, cfg->status ? PA_QUERY_STATUS : PA_QUERY_CATALOGUE, cfg->district,
+                           cfg->period, cfg->since, &err) != PA_OK) {
+        fprintf(stderr, "pingan-produce: %s\n", err.msg);
+        return 2;
+    }
+    char sender[128];
+    snprintf(sender, sizeof sender, "%s", *cfg->sender ? cfg->sender : "pingan-produce");
+    pa_ask_config_t ask = {cfg->connect,    sender,          cfg->key,
+                           cfg->server_key, cfg->timeout_ms, cfg->retries};
+    pa_answer_t *a = NULL;
+    int reason = 0;
+    int rc = pa_ask(&ask, &q, &a, &reason, &err);
+    if (rc != PA_OK) {
+        fprintf(stderr, "pingan-produce: %s: %s\n", what, err.msg);
+        return rc == PA_EREJECT ? 1 : 2;
+    }
+    FILE *out = stdout;
+    size_t rows = 0;
+    if (cfg->template_csv && *cfg->output && !(out = fopen(cfg->output, "w"))) {
+        fprintf(stderr, "pingan-produce: could not write %s: %s\n", cfg->output, strerror(errno));
+        pa_answer_destroy(&a);
+        return 2;
+    }
+    rc = cfg->status         ? pa_form_status(out, a, cfg->district, &err)
+         : cfg->template_csv ? pa_form_template(out, a, cfg->district, &period, &rows, &err)
+                             : pa_form_catalogue(out, a, &err);
+    if (out != stdout && fclose(out) != 0 && rc == PA_OK)
+        rc = pa_err_set(&err, PA_EIO, "%s", strerror(errno));
+    pa_answer_destroy(&a);
+    if (rc != PA_OK) {
+        fprintf(stderr, "pingan-produce: %s: %s\n", what, err.msg);
+        return 2;
+    }
+    if (cfg->template_csv)
+        fprintf(stderr, "pingan-produce: wrote %zu rows for district %s, period %s%s%s\n", rows,
+                cfg->district, cfg->period, *cfg->output ? " to " : "", cfg->output);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     pa_producer_config_t cfg;
@@ -246,14 +356,22 @@ int main(int argc, char **argv)
     static const pa_cli_t cli = {
         "pingan-produce",
         "usage: pingan-produce [OPTIONS] FILE... (FILE may be - for stdin)\n"
-        "Sends district report files (CSV or JSON) to pingan workers.\n",
-        "exit status: 0 all stored, 1 some rejected, 2 usage, I/O or delivery error, or not "
-        "every report settled (stopped, --deadline, no worker)",
+        "       pingan-produce --connect EP --status --district CODE [--period P|--since DATE]\n"
+        "       pingan-produce --connect EP --list-indicators\n"
+        "       pingan-produce --connect EP --template --district CODE --period P [--output "
+        "FILE]\n"
+        "Sends district report files (CSV or JSON) to pingan workers, or asks a worker what a\n"
+        "district submitted, the indicator catalogue, or the CSV form to fill.\n",
+        "exit status: 0 all stored (a question answered), 1 some rejected (a question refused), "
+        "2 usage, I/O or delivery error, or not every report settled (stopped, --deadline, no "
+        "worker)",
         true, offsetof(pa_producer_config_t, log_level)};
     int first = 0, level = 0;
     int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
     if (done >= 0)
         return done;
+    if (cfg.status || cfg.list_indicators || cfg.template_csv)
+        return s_ask_main(&cfg, argc, argv, first);
     if (first >= argc) {
         fprintf(stderr, "pingan-produce: no input file (see --help)\n");
         return 2;

@@ -87,30 +87,44 @@ COMMENT ON VIEW pingan.v_value_all_revisions IS
     'Every value of every stored revision (first reports and corrections); is_current marks the '
     'highest revision of its district and period, the one v_value shows.';
 
--- Quarantine, one row per reason. A row whose reasons array is empty still
--- appears once, with null reason.
+-- Quarantine, one row per reason: the reasons of each refused report
+-- (pingan.quarantine_report, with its submission's sender and bytes) and
+-- those of whole refused submissions and frames. A report or submission
+-- whose reasons array is empty still appears once, with null reason.
 CREATE VIEW pingan.v_quarantine AS
 SELECT q.id                  AS quarantine_id,
        q.received_at,
        q.sender,
        q.worker,
-       q.report_id,
-       q.district_code,
-       q.period_type,
-       q.period_start,
-       q.revision,
+       q.peer_key,
+       r.item,
+       r.report_id,
+       r.district_code,
+       r.period_type,
+       r.period_start,
+       r.revision,
        e.ord                 AS reason_no,
        e.item ->> 'reason'   AS reason,
        e.item ->> 'field'    AS field,
        e.item ->> 'message'  AS message,
        octet_length(q.raw)   AS raw_bytes
 FROM pingan.quarantine AS q
+JOIN pingan.quarantine_report AS r ON r.quarantine_id = q.id
+LEFT JOIN LATERAL jsonb_array_elements(r.reasons) WITH ORDINALITY AS e(item, ord) ON true
+UNION ALL
+SELECT q.id, q.received_at, q.sender, q.worker, q.peer_key,
+       NULL::int, NULL::text, NULL::text, NULL::text, NULL::date, NULL::bigint,
+       e.ord, e.item ->> 'reason', e.item ->> 'field', e.item ->> 'message', octet_length(q.raw)
+FROM pingan.quarantine AS q
 LEFT JOIN LATERAL jsonb_array_elements(q.reasons) WITH ORDINALITY AS e(item, ord) ON true
-ORDER BY q.received_at DESC, q.id DESC, e.ord;
+WHERE jsonb_array_length(q.reasons) > 0
+   OR NOT EXISTS (SELECT 1 FROM pingan.quarantine_report AS r WHERE r.quarantine_id = q.id)
+ORDER BY received_at DESC, quarantine_id DESC, item NULLS FIRST, reason_no;
 
 COMMENT ON VIEW pingan.v_quarantine IS
-    'Refused reports and frames, one row per reason (reason, field, message), newest first. '
-    'raw_bytes is the size of the kept bytes; read pingan.quarantine.raw to replay.';
+    'Refused reports, submissions and frames, one row per reason (reason, field, message), newest '
+    'first; item is the report''s index in its submission (null for a whole-submission reason). '
+    'raw_bytes is the size of the submission bytes kept; read pingan.quarantine.raw to replay.';
 
 CREATE VIEW pingan.v_report_summary AS
 SELECT r.id                  AS report_pk,

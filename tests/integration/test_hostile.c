@@ -319,6 +319,44 @@ Test(hostile, quarantine_flood_keeps_a_bounded_head_of_each_refusal)
     free(body.p);
 }
 
+Test(hostile, a_submission_of_refused_reports_is_one_quarantine_row)
+{
+    /* 1000 reports of 40 empty values each: every report refused with 40
+     * problems. The quarantine keeps one row per submission (its first
+     * 64 KiB, once) and one small row per report (its first 8 problems). */
+    enum { N = 1000, COPIES = 5, PEERS = 2 };
+    pa_tw_bytes_t r = {0};
+    pa_tw_report_head(&r, "refused");
+    pa_tw_empty_values(&r, 40);
+    pa_tw_bytes_t body = pa_tw_submission(&r, N);
+    cr_assert_gt(body.n, 65536u, "the submission is larger than what is kept of it");
+    s_flood_t f = {&body, PEERS, COPIES, false, 0, 0, 0, 0};
+    s_survive(&f, "refused reports");
+    cr_assert_eq(f.answers, PEERS * COPIES);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), PEERS * COPIES,
+                 "one row per refused submission");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine WHERE reports = "
+                                       "1000 AND octet_length(raw) = 65536 AND reasons = '[]'"),
+                 PEERS * COPIES);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine_report"),
+                 PEERS * COPIES * N, "one row per refused report");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(DISTINCT item) FROM pingan.quarantine_report"),
+                 N, "each report's index in its submission");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine_report WHERE "
+                                       "problems >= 40 AND jsonb_array_length(reasons) = 8 AND "
+                                       "district_code = '500101' AND period_start = '2024-03-01'"),
+                 PEERS * COPIES * N, "every report keeps its first 8 problems of 40 or more");
+    /* All of it, rows and index included, in a few MB: bounded by the caps,
+     * not by what was sent (the 10 submissions were about 1 MB each). */
+    long bytes = pa_testdb_long(&s_db, "SELECT pg_total_relation_size('pingan.quarantine') + "
+                                       "pg_total_relation_size('pingan.quarantine_report')");
+    fprintf(stderr, "hostile refused reports: quarantine_bytes=%ld for %d submissions\n", bytes,
+            PEERS * COPIES);
+    cr_assert_lt(bytes, 16L << 20, "quarantine took %ld bytes", bytes);
+    free(r.p);
+    free(body.p);
+}
+
 /* ---------------------------------------------------------------- revisions */
 
 static void s_expect(const char *id, const char *period, uint32_t revision, double count,
@@ -336,7 +374,7 @@ Test(hostile, a_huge_revision_cannot_pin_a_district_period)
     s_expect("pin", "2023-05", 2147483647u, 1, PA_STATUS_REJECTED, PA_REASON_REVISION_JUMP);
     s_expect("pin-first", "2023-05", 1001, 1, PA_STATUS_REJECTED, PA_REASON_REVISION_JUMP);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0);
-    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine "
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine_report "
                                        "WHERE reasons @> '[{\"reason\": \"revision_jump\"}]'"),
                  2, "both refusals are quarantined");
     /* Normal corrections still work, within the step. */
@@ -554,6 +592,93 @@ Test(hostile, idle_peers_beyond_the_cap_are_shut_and_producers_still_get_in)
         cr_assert_leq(s_normal_exchange(), S_ANSWER_MAX_MS);
     for (int i = 0; i < 120; i++)
         close(fds[i]);
+}
+
+static size_t s_log_size(const char *path)
+{
+    char *log = pa_testenv_slurp(path);
+    size_t n = log ? strlen(log) : 0;
+    free(log);
+    return n;
+}
+
+/* Waits until the worker's log, after its first from bytes, holds want
+ * (asking for its counters with SIGUSR1 every 100 ms); false after
+ * deadline_ms. */
+static bool s_log_says(const char *path, size_t from, const char *want, int deadline_ms)
+{
+    for (int64_t end = s_now_ms() + deadline_ms; s_now_ms() < end;) {
+        kill(s_worker, SIGUSR1);
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+        char *log = pa_testenv_slurp(path);
+        bool found = log && strlen(log) > from && strstr(log + from, want);
+        free(log);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+Test(hostile, a_silent_peer_is_dropped_by_the_heartbeat)
+{
+    /* docs/protocol.md: a PING every --heartbeat-ms, and a peer that answers
+     * nothing for 3 x that is disconnected. At 200 ms: PING at 200 ms, drop
+     * at about 800 ms after the handshake. */
+    enum { HB_MS = 200 };
+    s_restart_worker("--heartbeat-ms=200");
+    char log[512];
+    pa_testenv_tmp("wh2.err", log, sizeof log);
+    /* A well-behaved DEALER: libzmq answers the PINGs, so it stays. */
+    void *ctx = zmq_ctx_new();
+    void *good = s_dealer(ctx, 0);
+    cr_assert_eq(zmq_socket_monitor(good, "inproc://good-monitor", ZMQ_EVENT_DISCONNECTED), 0);
+    void *mon = zmq_socket(ctx, ZMQ_PAIR);
+    cr_assert_eq(zmq_connect(mon, "inproc://good-monitor"), 0);
+    cr_assert(s_log_says(log, 0, " peers=1 ", 10000), "the DEALER is counted");
+    /* A peer that completes the ZMTP handshake and then says nothing. */
+    size_t from = s_log_size(log);
+    int fd = s_zmtp_connect();
+    int64_t t0 = s_now_ms();
+    bool counted = s_log_says(log, from, " peers=2 ", 500);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    uint8_t buf[256];
+    ssize_t r;
+    int pings = 0;
+    while ((r = read(fd, buf, sizeof buf)) > 0)
+        pings += memmem(buf, (size_t)r, "\x04PING", 5) != NULL;
+    int64_t took = s_now_ms() - t0;
+    fprintf(stderr, "hostile silent peer: dropped_after_ms=%lld pings_seen=%d\n", (long long)took,
+            pings);
+    cr_assert(r == 0 || (r < 0 && errno == ECONNRESET), "the worker closed the connection: %s",
+              r < 0 ? strerror(errno) : "data");
+    cr_assert_geq(pings, 1, "the worker sent a ZMTP PING before giving up");
+    cr_assert_geq(took, 3 * HB_MS, "dropped by the heartbeat timeout, not at once (%lld ms)",
+                  (long long)took);
+    cr_assert_leq(took, 4 * HB_MS + 1000, "dropped within the documented timeout (%lld ms)",
+                  (long long)took);
+    close(fd);
+    /* The worker counted both, and counts one peer again once the silent
+     * one is gone: the DEALER, which stays connected through five more
+     * heartbeat intervals and is answered on the same connection. */
+    cr_assert(counted, "the silent peer was counted while connected");
+    from = s_log_size(log);
+    cr_assert(s_log_says(log, from, " peers=1 ", 10000), "the silent peer is no longer counted");
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+    cr_assert(s_send_submission(good, "\x08\x01", 2), "the DEALER can still send");
+    pa_receipt_t *rec = s_recv_receipt(good);
+    cr_assert(rec, "the DEALER that answers PINGs is still connected and answered");
+    cr_assert_eq(rec->reason, PA_REASON_EMPTY_SUBMISSION);
+    pa_receipt_destroy(&rec);
+    zmq_msg_t ev;
+    zmq_msg_init(&ev);
+    cr_assert_eq(zmq_msg_recv(&ev, mon, ZMQ_DONTWAIT), -1, "the DEALER was never disconnected");
+    zmq_msg_close(&ev);
+    zmq_close(mon);
+    zmq_close(good);
+    zmq_ctx_term(ctx);
 }
 
 Test(hostile, the_quarantine_is_pruned_after_its_retention)

@@ -305,8 +305,10 @@ Test(operations, counters_say_what_happened_and_promtool_accepts_them)
                  "every received report was stored, a duplicate or rejected");
     cr_assert_eq(s_value(text, "pingan_frames_refused_total{reason=\"undecodable\"}"), 1);
     cr_assert_eq(s_value(text, "pingan_frames_refused_total{reason=\"bad_framing\"}"), 1);
-    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), 3 + 2,
-                 "the database quarantined what the counters say was refused");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine_report"), 3,
+                 "the database quarantined the reports the counters say were refused");
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), 1 + 2,
+                 "one row for the submission holding them, one per refused frame");
     cr_assert_gt(s_value(text, "pingan_received_bytes_total"), 0);
     double batches = s_value(text, "pingan_batches_total{outcome=\"committed\"}");
     cr_assert_geq(batches, 5, "at least one batch per producer run and one for the frames");

@@ -198,8 +198,14 @@ Test(pipeline, rejections_exit_one_and_land_in_quarantine)
     cr_assert(strstr(text, ": event_closure: values[1].ratio.numerator: "), "%s", text);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 1);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.value"), 2);
-    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine WHERE "
-                                       "district_code = '500102' AND raw IS NOT NULL"),
+    /* One quarantine row for the submission of two reports, holding its
+     * bytes, and one row for the refused report. */
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), 1);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine_report AS r "
+                                       "JOIN pingan.quarantine AS q ON q.id = r.quarantine_id "
+                                       "WHERE r.district_code = '500102' AND r.item = 1 "
+                                       "AND r.problems = 2 AND q.reports = 2 AND q.raw IS NOT "
+                                       "NULL AND q.reasons = '[]'"),
                  1);
     char *reasons = pa_testdb_text(
         &s_db, "SELECT string_agg(reason, ',' ORDER BY reason) FROM pingan.v_quarantine");

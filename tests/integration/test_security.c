@@ -188,6 +188,90 @@ static void s_scene_end(s_scene_t *sc)
     free(sc->fuling);
 }
 
+/* pingan-produce --connect EP --key NAME --server-key worker ARGS...: a
+ * question; its exit status, stdout and stderr (caller frees). */
+static int s_scene_ask(s_scene_t *sc, const char *name, char *const args[], char **out, char **err)
+{
+    char bin[512], key[600], server_key[600];
+    char *argv[24] = {pa_testenv_bin("pingan-produce", bin, sizeof bin),
+                      "--connect",
+                      sc->ep,
+                      "--timeout-ms",
+                      "2000",
+                      "--retries",
+                      "0",
+                      "--key",
+                      s_path(&sc->k, name, "secret", key, sizeof key),
+                      "--server-key",
+                      s_path(&sc->k, "worker", "public", server_key, sizeof server_key)};
+    int n = 11;
+    for (int i = 0; args[i] && n < 23; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    int status = pa_testenv_wait(pa_testenv_spawn(argv, NULL, sc->out, sc->err), 30000);
+    *out = pa_testenv_slurp(sc->out);
+    *err = pa_testenv_slurp(sc->err);
+    return status;
+}
+
+Test(security, a_key_reads_the_status_only_of_districts_it_may_write)
+{
+    s_scene_t sc;
+    s_scene(&sc, "status", NULL, true);
+    /* wanzhou writes 500101 and is refused 500102. */
+    cr_assert_eq(s_scene_produce(&sc, "wanzhou", "worker"), 1);
+    char *out, *err;
+    int status = s_scene_ask(&sc, "wanzhou", (char *[]){"--status", "--district", "500101", NULL},
+                             &out, &err);
+    cr_assert_eq(status, 0, "exit %d: %s", status, err);
+    cr_assert(strstr(out, "district 500101: 1 report stored (1 current, 0 superseded), 0 "
+                          "rejections\n"),
+              "%s", out);
+    free(out);
+    free(err);
+    /* Its own refusal for 500102 is 500102's business, which it may not read. */
+    status = s_scene_ask(&sc, "wanzhou", (char *[]){"--status", "--district", "500102", NULL}, &out,
+                         &err);
+    cr_assert_eq(status, 1, "refused by the worker: exit %d", status);
+    cr_assert_str_eq(out, "");
+    cr_assert_str_eq(err, "pingan-produce: --status: this key may not read district 500102 "
+                          "(query_unauthorized)\n");
+    free(out);
+    free(err);
+    /* fuling may read 500102: it sees the rejection of wanzhou's report. */
+    status = s_scene_ask(&sc, "fuling", (char *[]){"--status", "--district", "500102", NULL}, &out,
+                         &err);
+    cr_assert_eq(status, 0, "exit %d: %s", status, err);
+    cr_assert(strstr(out, "district 500102: 0 reports stored (0 current, 0 superseded), 1 "
+                          "rejection\n"),
+              "%s", out);
+    cr_assert(strstr(out, "  2024-03     1         unauthorized_district         district: key "
+                          "wanzhou ("),
+              "%s", out);
+    free(out);
+    free(err);
+    /* The template of another district is refused; the catalogue is not secret. */
+    status = s_scene_ask(
+        &sc, "wanzhou",
+        (char *[]){"--template", "--district", "500102", "--period", "2024-03", NULL}, &out, &err);
+    cr_assert_eq(status, 1);
+    cr_assert_str_eq(err, "pingan-produce: --template: this key may not read district 500102 "
+                          "(query_unauthorized)\n");
+    free(out);
+    free(err);
+    status = s_scene_ask(&sc, "wanzhou", (char *[]){"--list-indicators", NULL}, &out, &err);
+    cr_assert_eq(status, 0, "exit %d: %s", status, err);
+    cr_assert(strstr(out, "\n14 indicators; "), "%s", out);
+    free(out);
+    free(err);
+    char *log = pa_testenv_slurp(sc.werr);
+    cr_assert(strstr(log, "reason=query_unauthorized query refused: this key may not read "
+                          "district 500102"),
+              "%s", log);
+    free(log);
+    s_scene_end(&sc);
+}
+
 Test(security, a_district_key_writing_another_district_is_refused_and_quarantined)
 {
     s_scene_t sc;
@@ -521,6 +605,7 @@ Test(security, an_analyst_reads_the_views_and_cannot_write_or_read_raw_rows)
         "SELECT count(*) FROM pingan.report",
         "SELECT count(*) FROM pingan.value",
         "SELECT count(*) FROM pingan.quarantine",
+        "SELECT count(*) FROM pingan.quarantine_report",
         "CREATE TABLE pingan.mine (a int)",
     };
     s_assert_states(c, refused, sizeof refused / sizeof refused[0], "42501");

@@ -181,7 +181,18 @@ Test(validation, mixed_submission_is_judged_report_by_report)
                                        "district_code = '500101' AND indicator_code = "
                                        "'event_closure'"),
                  97);
-    /* Quarantine: one row per refused report, with its bytes and reasons. */
+    /* Quarantine: one row per submission with refused reports, holding its
+     * bytes, and one per refused report with its reasons. */
+    char *subs = pa_testdb_text(&s_db, "SELECT string_agg(reports || ':' || (SELECT count(*) "
+                                       "FROM pingan.quarantine_report AS r WHERE "
+                                       "r.quarantine_id = q.id), ',' ORDER BY id) "
+                                       "FROM pingan.quarantine AS q WHERE raw IS NOT NULL");
+    cr_assert_str_eq(subs, "3:1,6:3", "first submission: b-1; second: a-1, a-other and c-2");
+    free(subs);
+    char *items = pa_testdb_text(&s_db, "SELECT string_agg(report_id || '@' || item, ',' ORDER "
+                                        "BY quarantine_id, item) FROM pingan.quarantine_report");
+    cr_assert_str_eq(items, "b-1@1,a-1@1,a-other@2,c-2@5");
+    free(items);
     char *q =
         pa_testdb_text(&s_db, "SELECT string_agg(coalesce(report_id, '?') || ':' || reason, ',' "
                               "ORDER BY report_id, reason) FROM pingan.v_quarantine");
@@ -222,8 +233,10 @@ Test(validation, time_rules_use_china_time_and_the_catalogue)
         cr_assert_eq(rec->entries[i].status, PA_STATUS_REJECTED);
     pa_receipt_destroy(&rec);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0);
-    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(DISTINCT report_id) FROM pingan.quarantine"),
-                 4);
+    cr_assert_eq(
+        pa_testdb_long(&s_db, "SELECT count(DISTINCT report_id) FROM pingan.quarantine_report"), 4);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.quarantine"), 1,
+                 "four refused reports of one submission: one quarantine row");
     s_free(all, 4);
 }
 

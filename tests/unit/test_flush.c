@@ -72,8 +72,7 @@ static int s_fake_write(void *ctx, pa_submission_t *const *subs, size_t n, const
     return PA_OK;
 }
 
-static int s_fake_quarantine(void *ctx, const pa_submission_t *sub, const pa_item_t *it,
-                             pa_err_t *err)
+static int s_fake_quarantine(void *ctx, pa_submission_t *sub, const pa_item_t *it, pa_err_t *err)
 {
     (void)sub, (void)it, (void)err;
     ((s_fake_t *)ctx)->quarantined++;
