@@ -80,6 +80,17 @@ static const struct {
         {"pingan_receipts_dropped_total", NULL,
          "Receipts dropped: the peer had gone or its send queue was full.", "receipts_dropped",
          false},
+    [PA_METRIC_DRY_RUN_SUBMISSIONS] = {"pingan_dry_run_submissions_total", NULL,
+                                       "Dry-run submissions judged; nothing of them was stored.",
+                                       "dry_runs", true},
+    [PA_METRIC_DRY_RUN_REPORTS] = {"pingan_dry_run_reports_total", NULL,
+                                   "Reports judged in dry runs (not counted as received, stored "
+                                   "or rejected).",
+                                   "dry_run_reports", false},
+    [PA_METRIC_DRY_RUN_REJECTED] = {"pingan_dry_run_rejected_total", NULL,
+                                    "Reports judged in dry runs that a real submission would "
+                                    "reject.",
+                                    "dry_run_rejected", false},
 };
 
 struct pa_metrics {

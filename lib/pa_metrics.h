@@ -29,6 +29,9 @@ typedef enum {
     PA_METRIC_RECONNECTS_AGGREGATION,  /* ... of the aggregation thread's session */
     PA_METRIC_AGGREGATED,              /* district periods recomputed */
     PA_METRIC_RECEIPTS_DROPPED,        /* receipts the ROUTER could not queue (peer gone, full) */
+    PA_METRIC_DRY_RUN_SUBMISSIONS,     /* dry-run submissions judged (nothing stored) */
+    PA_METRIC_DRY_RUN_REPORTS,         /* reports judged in dry runs */
+    PA_METRIC_DRY_RUN_REJECTED,        /* ... of those, that a real submission would reject */
     PA_METRIC_COUNTERS_                /* how many; not a counter */
 } pa_metric_t;
 

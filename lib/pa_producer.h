@@ -24,7 +24,8 @@ typedef struct {
     int timeout_ms;             /* resend a submission with no receipt after this long */
     int retries;                /* resends before giving a submission up */
     int deadline_s;             /* bound of the whole run in seconds; 0 = none */
-    bool dry_run;               /* check files, send nothing */
+    bool dry_run;               /* with connect: the worker judges, stores nothing; without:
+                                 * syntax only, nothing is sent */
     bool quiet;                 /* no line per report, only the summary (the program's business) */
     bool progress;              /* progress events, about once a second and at the end */
     const char *errors;         /* CSV file to write rejections to; "" = none (the program's) */
@@ -40,6 +41,7 @@ typedef struct {
     uint64_t sent; /* put in flight (in the window, sent or about to be) */
     uint64_t stored;
     uint64_t duplicate;
+    uint64_t superseded; /* already stored, but a higher revision is current */
     uint64_t rejected;
     uint64_t failed;   /* sent and given up: no receipt after every retry, stopped, deadline */
     uint64_t unsent;   /* read but never sent (stopped or out of time first) */
@@ -58,11 +60,17 @@ typedef struct {
     char indicator[PA_INDICATOR_SIZE];
 } pa_where_t;
 
+/* What a receipt said of one report. */
 typedef struct {
-    /* status: PA_STATUS_STORED, _DUPLICATE or _REJECTED (then problems,
-     * and where[i] says where problems->items[i] points in the input). */
-    void (*settled)(void *arg, const pa_summary_t *r, int status, const pa_problems_t *problems,
-                    const pa_where_t *where);
+    int status;                    /* PA_STATUS_STORED, _DUPLICATE, _SUPERSEDED or _REJECTED */
+    const pa_problems_t *problems; /* REJECTED: its problems (NULL or empty otherwise) */
+    const pa_where_t *where;       /* where[i]: where problems->items[i] points in the input */
+    uint32_t current_revision;     /* SUPERSEDED: the revision the city holds as current */
+    bool dry_run;                  /* judged in a dry run: "would be", nothing was stored */
+} pa_verdict_t;
+
+typedef struct {
+    void (*settled)(void *arg, const pa_summary_t *r, const pa_verdict_t *v);
     /* Sent, but given up (why: "no receipt after 6 attempts"...). */
     void (*failed)(void *arg, const pa_summary_t *r, const char *why);
     /* With cfg->progress: the counters so far, elapsed_ms since the start;
@@ -82,6 +90,9 @@ typedef struct pa_producer pa_producer_t;
 pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *log,
                                const pa_producer_events_t *ev, pa_err_t *err);
 void pa_producer_destroy(pa_producer_t **self_p);
+
+/* Whether this run only checks syntax: a dry run with no worker to ask. */
+bool pa_producer_offline(const pa_producer_config_t *cfg);
 
 /* Checks the whole file first (nothing is sent from a file with a syntax
  * error: PA_EINVAL with file, line and field), then sends it. "-" is stdin.

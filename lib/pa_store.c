@@ -521,8 +521,10 @@ static int s_cmp_step(const void *a, const void *b)
     return c;
 }
 
+/* dry: a judgement only, so refused items are not quarantined (nothing is
+ * sent for them). */
 static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
-                      const pa_frame_t *frames, size_t n_frames, pa_err_t *err)
+                      const pa_frame_t *frames, size_t n_frames, bool dry, pa_err_t *err)
 {
     int rc = PA_OK;
     size_t total = 0, k = 0;
@@ -540,8 +542,11 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     rc = pa_pg_pipeline_enter(self->pg, err);
     for (size_t j = 0; rc == PA_OK && j < total; j++) {
         pa_item_t *it = steps[j].it;
-        rc = it->problems.n || it->problems.dropped ? s_send_quarantine(self, steps[j].sub, it, err)
-                                                    : s_send_put(self, steps[j].sub, it, err);
+        bool refused = it->problems.n || it->problems.dropped;
+        if (!refused)
+            rc = s_send_put(self, steps[j].sub, it, err);
+        else if (!dry)
+            rc = s_send_quarantine(self, steps[j].sub, it, err);
     }
     for (size_t f = 0; rc == PA_OK && f < n_frames; f++)
         rc = s_send_frame(self, &frames[f], err);
@@ -552,7 +557,8 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     for (size_t j = 0; rc == PA_OK && j < total; j++) {
         pa_item_t *it = steps[j].it;
         bool is_put = !(it->problems.n || it->problems.dropped);
-        rc = s_read_result(self, it, is_put, err);
+        if (is_put || !dry)
+            rc = s_read_result(self, it, is_put, err);
         if (!is_put)
             it->status = PA_STATUS_REJECTED;
     }
@@ -583,7 +589,7 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
 
     rc = s_exec_cmd(self, "BEGIN", err);
     if (rc == PA_OK)
-        rc = s_pipeline(self, subs, n, frames, n_frames, err);
+        rc = s_pipeline(self, subs, n, frames, n_frames, false, err);
     /* Reports put_report refused (stale, conflicts) are kept for inspection
      * too, in the same transaction; they are rare, so no pipeline. */
     k = 0;
@@ -611,6 +617,29 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
                 it->pk = 0;
             }
         }
+    }
+    free(saved);
+    return rc;
+}
+
+int pa_store_judge(pa_store_t *self, pa_submission_t *sub, pa_err_t *err)
+{
+    size_t *saved = calloc(sub->n_items ? sub->n_items : 1, sizeof *saved);
+    if (!saved)
+        return pa_err_set(err, PA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sub->n_items; i++)
+        saved[i] = sub->items[i].problems.n;
+    /* The same put_report calls, under the same locks, in a transaction that
+     * is always rolled back: no row, no quarantine, no aggregation key. */
+    int rc = s_exec_cmd(self, "BEGIN", err);
+    if (rc == PA_OK)
+        rc = s_pipeline(self, &sub, 1, NULL, 0, true, err);
+    pa_pg_rollback(self->pg);
+    for (size_t i = 0; rc != PA_OK && i < sub->n_items; i++) {
+        pa_item_t *it = &sub->items[i];
+        it->problems.n = saved[i];
+        it->status = PA_STATUS_NONE;
+        it->pk = 0;
     }
     free(saved);
     return rc;

@@ -1,7 +1,8 @@
 /* pingan-produce - send district report files to pingan workers.
  * Thin main: options, then pa_producer; this program prints what became of
  * each report (stdout, the --errors CSV) and checks every write. Exit 0
- * when every report was stored (or already was), 1 when any was rejected,
+ * when every report was stored (or already was: duplicate, superseded), 1
+ * when any was rejected,
  * 2 for usage, I/O or delivery failures, or when not everything was
  * settled (stopped, deadline, no worker). */
 #include <csv.h>
@@ -16,6 +17,8 @@
 #include "pa_log.h"
 #include "pa_producer.h"
 
+#define PA_DEFAULT_CONNECT "tcp://127.0.0.1:5555"
+
 static volatile sig_atomic_t s_stop = 0;
 
 static void s_on_signal(int sig)
@@ -25,8 +28,9 @@ static void s_on_signal(int sig)
 }
 
 static const pa_opt_t s_opts[] = {
-    {"connect", "PINGAN_CONNECT", "tcp://127.0.0.1:5555", PA_OPT_STR,
-     offsetof(pa_producer_config_t, connect), "worker endpoints, comma-separated"},
+    {"connect", "PINGAN_CONNECT", "", PA_OPT_STR, offsetof(pa_producer_config_t, connect),
+     "worker endpoints, comma-separated (default " PA_DEFAULT_CONNECT
+     "; a --dry-run asks a worker only when given)"},
     {"sender", "PINGAN_SENDER", "", PA_OPT_STR, offsetof(pa_producer_config_t, sender),
      "name of this producer in the audit trail (default host:pid)"},
     {"format", "PINGAN_FORMAT", "", PA_OPT_STR, offsetof(pa_producer_config_t, format),
@@ -42,7 +46,8 @@ static const pa_opt_t s_opts[] = {
     {"deadline", "PINGAN_DEADLINE", "0", PA_OPT_INT, offsetof(pa_producer_config_t, deadline_s),
      "seconds the whole run may take, then give up what is unsettled (0 = no bound)"},
     {"dry-run", "PINGAN_DRY_RUN", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, dry_run),
-     "check the files, send nothing"},
+     "judge the files as a real submission would, store nothing (with --connect: the worker "
+     "judges; without: syntax only)"},
     {"quiet", "PINGAN_QUIET", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, quiet),
      "print only rejections and the summary"},
     {"progress", "PINGAN_PROGRESS", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, progress),
@@ -94,7 +99,7 @@ static void s_place(char *buf, size_t size, const pa_where_t *w)
 }
 
 static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_problem_t *p,
-                              const pa_where_t *w)
+                              const pa_where_t *w, bool dry_run)
 {
     char place[600], value[80] = "";
     s_place(place, sizeof place, w);
@@ -105,8 +110,9 @@ static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_probl
     else if (w && w->indicator[0])
         snprintf(value, sizeof value, "%s: ", w->indicator);
     s_check(s->out,
-            fprintf(s->out, "%srejected %s %s %s: %s%s: %s (%s)\n", place, r->district, r->period,
-                    r->report_id, value, p->field[0] ? p->field : "report", p->message,
+            fprintf(s->out, "%s%s %s %s %s: %s%s: %s (%s)\n", place,
+                    dry_run ? "would reject" : "rejected", r->district, r->period, r->report_id,
+                    value, p->field[0] ? p->field : "report", p->message,
                     pa_reason_name(p->reason)),
             &s->out_errno);
     if (!s->errors)
@@ -128,23 +134,47 @@ static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_probl
     s_csv_field(s, r->report_id, true);
 }
 
-static void s_on_settled(void *arg, const pa_summary_t *r, int status,
-                         const pa_problems_t *problems, const pa_where_t *where)
+/* The verb of a settled line: "stored" or, in a dry run, "would store". */
+static const char *s_verb(int status, bool dry_run)
+{
+    switch (status) {
+    case PA_STATUS_STORED:
+        return dry_run ? "would store" : "stored";
+    case PA_STATUS_DUPLICATE:
+        return dry_run ? "would be duplicate" : "duplicate";
+    case PA_STATUS_SUPERSEDED:
+        return dry_run ? "would be superseded" : "superseded";
+    default:
+        return dry_run ? "would reject" : "rejected";
+    }
+}
+
+static void s_on_settled(void *arg, const pa_summary_t *r, const pa_verdict_t *v)
 {
     s_sink_t *s = arg;
-    if (status == PA_STATUS_STORED || status == PA_STATUS_DUPLICATE) {
+    const char *verb = s_verb(v->status, v->dry_run);
+    if (v->status == PA_STATUS_STORED || v->status == PA_STATUS_DUPLICATE) {
         if (!s->cfg->quiet)
             s_check(s->out,
-                    fprintf(s->out, "%s %s %s r%u %s values=%zu\n", pa_status_name(status),
-                            r->district, r->period, r->revision, r->report_id, r->n_values),
+                    fprintf(s->out, "%s %s %s r%u %s values=%zu\n", verb, r->district, r->period,
+                            r->revision, r->report_id, r->n_values),
                     &s->out_errno);
         return;
     }
+    if (v->status == PA_STATUS_SUPERSEDED) {
+        if (!s->cfg->quiet)
+            s_check(s->out,
+                    fprintf(s->out, "%s %s %s r%u %s: r%u is current\n", verb, r->district,
+                            r->period, r->revision, r->report_id, v->current_revision),
+                    &s->out_errno);
+        return;
+    }
+    const pa_problems_t *problems = v->problems;
     pa_problem_t none = {PA_REASON_NONE, "", "rejected without a stated reason"};
     if (!problems || !problems->n)
-        s_print_rejection(s, r, &none, NULL);
+        s_print_rejection(s, r, &none, NULL, v->dry_run);
     for (size_t i = 0; problems && i < problems->n; i++)
-        s_print_rejection(s, r, &problems->items[i], where ? &where[i] : NULL);
+        s_print_rejection(s, r, &problems->items[i], v->where ? &v->where[i] : NULL, v->dry_run);
 }
 
 /* A syntax error as a row of --errors: "FILE:LINE:COL: field: reason"
@@ -247,8 +277,9 @@ int main(int argc, char **argv)
         "pingan-produce",
         "usage: pingan-produce [OPTIONS] FILE... (FILE may be - for stdin)\n"
         "Sends district report files (CSV or JSON) to pingan workers.\n",
-        "exit status: 0 all stored, 1 some rejected, 2 usage, I/O or delivery error, or not "
-        "every report settled (stopped, --deadline, no worker)",
+        "exit status: 0 all stored (or already: duplicate, superseded), 1 some rejected, 2 "
+        "usage, I/O or delivery error, or not every report settled (stopped, --deadline, no "
+        "worker). A --dry-run exits as the real run would.",
         true, offsetof(pa_producer_config_t, log_level)};
     int first = 0, level = 0;
     int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
@@ -258,6 +289,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "pingan-produce: no input file (see --help)\n");
         return 2;
     }
+    if (!cfg.dry_run && (!cfg.connect || !*cfg.connect))
+        cfg.connect = PA_DEFAULT_CONNECT;
+    bool offline = pa_producer_offline(&cfg);
     if (pa_producer_config_validate(&cfg, &err) != PA_OK) {
         fprintf(stderr, "pingan-produce: %s\n", err.msg);
         return 2;
@@ -302,8 +336,9 @@ int main(int argc, char **argv)
             exit_code = 2;
             if (err.code == PA_ESTOP || err.code == PA_ETIMEOUT)
                 break;
-        } else if (cfg.dry_run) {
-            s_check(stdout, printf("%s: ok\n", argv[i]), &sink.out_errno);
+        } else if (offline) {
+            s_check(stdout, printf("%s: ok (syntax only: no worker was asked)\n", argv[i]),
+                    &sink.out_errno);
         }
     }
     pa_err_t ferr;
@@ -319,18 +354,22 @@ int main(int argc, char **argv)
     pa_producer_destroy(&producer);
     if (!s_close_outputs(&sink))
         exit_code = 2;
-    uint64_t settled = st.stored + st.duplicate + st.rejected;
+    uint64_t settled = st.stored + st.duplicate + st.superseded + st.rejected;
     uint64_t unsettled = st.failed + st.unsent;
     fprintf(stderr,
             "pingan-produce: reports=%llu values=%llu stored=%llu duplicate=%llu "
-            "rejected=%llu failed=%llu unsent=%llu settled=%llu unsettled=%llu receipts=%llu%s\n",
+            "rejected=%llu failed=%llu unsent=%llu settled=%llu unsettled=%llu receipts=%llu "
+            "superseded=%llu%s\n",
             (unsigned long long)st.reports, (unsigned long long)st.values,
             (unsigned long long)st.stored, (unsigned long long)st.duplicate,
             (unsigned long long)st.rejected, (unsigned long long)st.failed,
             (unsigned long long)st.unsent, (unsigned long long)settled,
             (unsigned long long)unsettled, (unsigned long long)st.receipts,
-            cfg.dry_run ? " (dry run: nothing sent)" : "");
-    if (exit_code == 0 && (unsettled || settled < st.reports) && !cfg.dry_run)
+            (unsigned long long)st.superseded,
+            offline       ? " (dry run, syntax only: no worker was asked, nothing was sent)"
+            : cfg.dry_run ? " (dry run: nothing was stored)"
+                          : "");
+    if (exit_code == 0 && (unsettled || settled < st.reports) && !offline)
         exit_code = 2;
     if (exit_code == 0 && st.rejected)
         exit_code = 1;

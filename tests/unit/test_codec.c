@@ -778,7 +778,7 @@ Test(codec, receipt_for_an_item_without_report)
                     "report_id is missing");
     items[1].report = s_report("ok", "500101", PA_PERIOD_YEAR, "2023-01-01", 1, 1);
     items[1].status = PA_STATUS_RETRY_LATER;
-    pa_submission_t sub = {PA_PROTOCOL_VERSION, "p", items, 2};
+    pa_submission_t sub = {PA_PROTOCOL_VERSION, "p", items, 2, false, ""};
     uint8_t *buf = NULL;
     size_t len = 0;
     cr_assert_eq(pa_codec_encode_receipt(&sub, NULL, &buf, &len, NULL), PA_OK);
