@@ -17,11 +17,12 @@
 
 /* Plain counters (monotonic; reason-labelled ones have their own calls). */
 typedef enum {
-    PA_METRIC_RECEIVED,                /* reports in submissions accepted for judging */
-    PA_METRIC_RECEIVED_BYTES,          /* bytes of submission frames read */
-    PA_METRIC_STORED,                  /* reports stored */
-    PA_METRIC_DUPLICATE,               /* reports already stored (acknowledged again) */
-    PA_METRIC_REPORTS_RETRY_LATER,     /* reports answered RETRY_LATER after isolation */
+    PA_METRIC_RECEIVED,            /* reports in submissions accepted for judging */
+    PA_METRIC_RECEIVED_BYTES,      /* bytes of submission frames read */
+    PA_METRIC_STORED,              /* reports stored */
+    PA_METRIC_DUPLICATE,           /* reports already stored (acknowledged again) */
+    PA_METRIC_SUPERSEDED,          /* reports stored before, since replaced by a higher revision */
+    PA_METRIC_REPORTS_RETRY_LATER, /* reports answered RETRY_LATER after isolation */
     PA_METRIC_SUBMISSIONS_RETRY_LATER, /* submissions answered RETRY_LATER whole */
     PA_METRIC_BATCHES,                 /* batches committed */
     PA_METRIC_BATCHES_GIVEN_UP,        /* batches the flush policy gave up on */

@@ -322,6 +322,10 @@ static int s_read_result(pa_store_t *self, pa_item_t *it, bool is_put, pa_err_t 
             it->status = PA_STATUS_STORED;
         } else if (strcmp(status, "duplicate") == 0) {
             it->status = PA_STATUS_DUPLICATE;
+        } else if (strcmp(status, "superseded") == 0) {
+            it->status = PA_STATUS_SUPERSEDED;
+            it->current_revision =
+                PQgetisnull(res, 0, 4) ? 0 : (uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10);
         } else {
             it->status = PA_STATUS_REJECTED;
             int reason = pa_reason_from_name(PQgetvalue(res, 0, 2));

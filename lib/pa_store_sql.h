@@ -19,7 +19,7 @@
 #define PA_SQL_PUT_REPORT_NAME    "pa_put_report"
 #define PA_SQL_PUT_REPORT_NPARAMS 12
 #define PA_SQL_PUT_REPORT                                                                          \
-    "SELECT status, report_pk, reason, detail FROM pingan.put_report("                             \
+    "SELECT status, report_pk, reason, detail, current_revision FROM pingan.put_report("           \
     "$1, $2, $3, $4::date, $5::date, $6::int, $7::timestamptz, $8, $9, $10, $11::int, $12::bytea)"
 
 #define PA_SQL_QUARANTINE_NAME    "pa_quarantine"

@@ -515,10 +515,12 @@ static void s_log_item(pa_worker_t *self, const pa_submission_t *sub, const pa_i
         pa_metrics_add(self->metrics, PA_METRIC_STORED, 1);
         pa_log_debug(self->log, "report=%s district=%s period=%s revision=%u values=%zu stored",
                      r->report_id, r->district, period, r->revision, r->n_values);
-    } else if (it->status == PA_STATUS_DUPLICATE) {
-        pa_metrics_add(self->metrics, PA_METRIC_DUPLICATE, 1);
-        pa_log_debug(self->log, "report=%s district=%s period=%s duplicate", r->report_id,
-                     r->district, period);
+    } else if (it->status == PA_STATUS_DUPLICATE || it->status == PA_STATUS_SUPERSEDED) {
+        bool dup = it->status == PA_STATUS_DUPLICATE;
+        pa_metrics_add(self->metrics, dup ? PA_METRIC_DUPLICATE : PA_METRIC_SUPERSEDED, 1);
+        pa_log_debug(self->log, "report=%s district=%s period=%s revision=%u current=%u %s",
+                     r->report_id, r->district, period, r->revision, it->current_revision,
+                     dup ? "duplicate" : "superseded");
     } else {
         const pa_problem_t *p = it->problems.n ? &it->problems.items[0] : NULL;
         if (it->status == PA_STATUS_REJECTED)

@@ -28,7 +28,7 @@ CREATE OR REPLACE FUNCTION pingan.put_report(
     p_digest       text,
     p_value_count  int,
     p_raw          bytea)
-RETURNS TABLE (status text, report_pk bigint, reason text, detail text)
+RETURNS TABLE (status text, report_pk bigint, reason text, detail text, current_revision int)
 LANGUAGE plpgsql
 VOLATILE
 SET plan_cache_mode = force_custom_plan
@@ -38,6 +38,10 @@ DECLARE
     v_digest    text;
     v_report_id text;
     v_max_rev   int;
+    v_district  text;
+    v_ptype     text;
+    v_pstart    date;
+    v_rev       int;
 BEGIN
     -- Serialize workers on the same district and period, so that the checks
     -- below and the insert see one consistent state (revision order, conflicts).
@@ -55,13 +59,20 @@ BEGIN
         RETURN;
     END IF;
 
-    -- 1. The idempotency key.
-    SELECT r.id, r.content_digest INTO v_id, v_digest
+    -- 1. The idempotency key. The same content again is a duplicate while it
+    -- is current, and superseded once a higher revision replaced it.
+    SELECT r.id, r.content_digest, r.district_code, r.period_type, r.period_start, r.revision
+    INTO v_id, v_digest, v_district, v_ptype, v_pstart, v_rev
     FROM pingan.report AS r
     WHERE r.report_id = p_report_id;
     IF FOUND THEN
         IF v_digest = p_digest THEN
-            status := 'duplicate'; report_pk := v_id; reason := NULL; detail := NULL;
+            SELECT max(r.revision) INTO v_max_rev
+            FROM pingan.report AS r
+            WHERE r.district_code = v_district AND r.period_type = v_ptype
+              AND r.period_start = v_pstart;
+            status := CASE WHEN v_max_rev > v_rev THEN 'superseded' ELSE 'duplicate' END;
+            report_pk := v_id; reason := NULL; detail := NULL; current_revision := v_max_rev;
         ELSE
             status := 'rejected'; report_pk := NULL; reason := 'report_id_conflict';
             detail := 'report_id already stored with other content';
@@ -79,7 +90,12 @@ BEGIN
       AND r.revision = p_revision;
     IF FOUND THEN
         IF v_digest = p_digest THEN
-            status := 'duplicate'; report_pk := v_id; reason := NULL; detail := NULL;
+            SELECT max(r.revision) INTO v_max_rev
+            FROM pingan.report AS r
+            WHERE r.district_code = p_district AND r.period_type = p_period_type
+              AND r.period_start = p_period_start;
+            status := CASE WHEN v_max_rev > p_revision THEN 'superseded' ELSE 'duplicate' END;
+            report_pk := v_id; reason := NULL; detail := NULL; current_revision := v_max_rev;
         ELSE
             status := 'rejected'; report_pk := NULL; reason := 'revision_conflict';
             detail := format('revision %s of this district and period is already stored with other '
@@ -154,6 +170,7 @@ COMMENT ON FUNCTION pingan.put_report(text, text, text, date, date, int, timesta
                                       int, bytea) IS
     'Stores one validated report row, idempotently. Returns one row: '
     '(stored, new id) | (duplicate, existing id) when report_id, or district+period+revision, is already '
-    'stored with the same content_digest | (rejected, null, report_id_conflict | revision_conflict | '
+    'stored with the same content_digest and is current | (superseded, existing id, current_revision) when '
+    'it is stored but a higher revision replaced it | (rejected, null, report_id_conflict | revision_conflict | '
     'stale_revision | revision_jump, detail). On stored, the caller COPYs the values with report_pk = the id, in the same '
     'transaction. Call it under READ COMMITTED: each check must see reports committed while it waited on the lock.';

@@ -183,3 +183,42 @@ Test(district, fraction_is_refused_before_any_worker_is_asked)
     cr_assert_eq(s_count("SELECT count(*) FROM pingan.quarantine"), 0);
     cr_assert_eq(s_count("SELECT count(*) FROM pingan.report"), 0);
 }
+
+Test(district, resent_old_revision_is_superseded_not_duplicate)
+{
+    char r1[512], r2[512];
+    s_write("sup-r1.csv",
+            "district,period,revision,town,indicator,count,numerator,denominator\n"
+            "500105,2024-03,1,500105001,ws_deaths,3,,\n",
+            r1, sizeof r1);
+    s_write("sup-r2.csv",
+            "district,period,revision,town,indicator,count,numerator,denominator\n"
+            "500105,2024-03,2,500105001,ws_deaths,2,,\n",
+            r2, sizeof r2);
+    s_run_t r = s_produce((char *[]){"--connect", s_ep, r1, r2, NULL});
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    s_run_free(&r);
+    /* Revision 1 again: stored before, replaced since. Not an error of the file. */
+    r = s_produce((char *[]){"--connect", s_ep, r1, NULL});
+    cr_assert_eq(r.status, 0, "superseded exits 0: %s%s", r.out, r.err);
+    s_assert_out(
+        &r, r1,
+        "superseded 500105 2024-03 r1 a7efd384-b175-519e-9cc4-6f7f91d64bb7: r2 is current\n");
+    cr_assert(strstr(r.err, " superseded=1"), "%s", r.err);
+    s_run_free(&r);
+    /* The current revision again is a duplicate, as before. */
+    r = s_produce((char *[]){"--connect", s_ep, r2, NULL});
+    cr_assert_eq(r.status, 0);
+    s_assert_out(&r, r2,
+                 "duplicate 500105 2024-03 r2 d4dd51ba-9959-5b90-94ab-2e3ddcca06c8 values=1\n");
+    s_run_free(&r);
+    /* A dry run says the same, in the conditional. */
+    r = s_produce((char *[]){"--connect", s_ep, "--dry-run", r1, NULL});
+    cr_assert_eq(r.status, 0);
+    s_assert_out(&r, r1,
+                 "would be superseded 500105 2024-03 r1 a7efd384-b175-519e-9cc4-6f7f91d64bb7: r2 "
+                 "is current\n");
+    s_run_free(&r);
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.report WHERE district_code = '500105'"), 2);
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.quarantine"), 0);
+}
