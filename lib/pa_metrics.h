@@ -22,6 +22,7 @@ typedef enum {
     PA_METRIC_STORED,              /* reports stored */
     PA_METRIC_DUPLICATE,           /* reports already stored (acknowledged again) */
     PA_METRIC_SUPERSEDED,          /* reports stored before, since replaced by a higher revision */
+    PA_METRIC_WITHDRAWN,           /* void revisions that withdrew a district period */
     PA_METRIC_REPORTS_RETRY_LATER, /* reports answered RETRY_LATER after isolation */
     PA_METRIC_SUBMISSIONS_RETRY_LATER, /* submissions answered RETRY_LATER whole */
     PA_METRIC_BATCHES,                 /* batches committed */

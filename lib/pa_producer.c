@@ -687,6 +687,63 @@ cleanup:
     return rc;
 }
 
+int pa_producer_withdraw(pa_producer_t *self, const char *district, const char *period,
+                         uint32_t revision, const volatile sig_atomic_t *stop, pa_err_t *err)
+{
+    int rc = PA_OK;
+    uint8_t *body = NULL;
+    size_t len = 0;
+    pa_summary_t *sum = NULL;
+    pa_report_t *r = pa_report_new();
+    self->stop = stop;
+    if (!r || !(sum = calloc(1, sizeof *sum))) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (pa_producer_offline(self->cfg)) {
+        rc = pa_err_set(err, PA_EINVAL, "--withdraw: give --connect (a dry run asks the worker)");
+        goto cleanup;
+    }
+    if (!district || strlen(district) != 6 || strspn(district, "0123456789") != 6) {
+        rc = pa_err_set(err, PA_EINVAL, "--district: '%s' is not a district code (6 digits)",
+                        district ? district : "");
+        goto cleanup;
+    }
+    if (pa_period_parse(period ? period : "", &r->period, err) != PA_OK) {
+        pa_err_prefix(err, "--period");
+        rc = PA_EINVAL;
+        goto cleanup;
+    }
+    if (revision < 1) {
+        rc =
+            pa_err_set(err, PA_EINVAL, "--revision: give the void revision, above the current one");
+        goto cleanup;
+    }
+    snprintf(r->district, sizeof r->district, "%s", district);
+    r->revision = revision;
+    r->withdraw = true;
+    r->submitted_at_ms = pa_clock_wall_ms();
+    pa_report_assign_id(r);
+    rc = pa_codec_encode_request(self->sender, self->cfg->dry_run, &r, 1, &body, &len, err);
+    if (rc != PA_OK)
+        goto cleanup;
+    snprintf(sum->report_id, sizeof sum->report_id, "%s", r->report_id);
+    snprintf(sum->district, sizeof sum->district, "%s", r->district);
+    pa_period_format(&r->period, sum->period);
+    sum->revision = revision;
+    sum->file = UINT32_MAX; /* from the command line, not a file */
+    sum->withdraw = true;
+    self->stats.reports++;
+    rc = s_launch(self, body, len, sum, 1, NULL, 0, err);
+    body = NULL; /* s_launch owns them now */
+    sum = NULL;
+cleanup:
+    free(body);
+    free(sum);
+    pa_report_destroy(&r);
+    return rc;
+}
+
 int pa_producer_finish(pa_producer_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
     self->stop = stop;

@@ -31,6 +31,10 @@ typedef struct {
     const char *errors;         /* CSV file to write rejections to; "" = none (the program's) */
     const char *ignore_columns; /* CSV columns the reader skips, comma-separated; "" = none */
     const char *log_level;
+    bool withdraw;        /* send a void revision instead of files (the program's business) */
+    const char *district; /* --withdraw: the district, period and void revision */
+    const char *period;
+    int revision;
     const char *key;        /* CURVE secret key file of this office; "" = no CURVE */
     const char *server_key; /* the worker's public key file; with key */
 } pa_producer_config_t;
@@ -100,6 +104,13 @@ bool pa_producer_offline(const pa_producer_config_t *cfg);
  * passed or no worker ever answered (the message names the endpoint). */
 int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile sig_atomic_t *stop,
                           pa_err_t *err);
+
+/* Sends one void revision (Report.withdraw) that withdraws what is stored
+ * for district and period (a period id, "2024-03"): revision must be above
+ * the current one. Its verdict comes through the settled event like any
+ * report's (STORED: withdrawn). PA_EINVAL for a bad district or period. */
+int pa_producer_withdraw(pa_producer_t *self, const char *district, const char *period,
+                         uint32_t revision, const volatile sig_atomic_t *stop, pa_err_t *err);
 
 /* Waits for every receipt still due (resending on timeout), within the
  * deadline; whatever is still in flight at a stop or the deadline is given

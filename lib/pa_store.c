@@ -28,6 +28,7 @@ static int s_prepare(pa_store_t *self, pa_err_t *err)
         int n;
     } stmts[] = {
         {PA_SQL_PUT_REPORT_NAME, PA_SQL_PUT_REPORT, PA_SQL_PUT_REPORT_NPARAMS},
+        {PA_SQL_WITHDRAW_NAME, PA_SQL_WITHDRAW, PA_SQL_WITHDRAW_NPARAMS},
         {PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE, PA_SQL_QUARANTINE_NPARAMS},
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
@@ -303,6 +304,27 @@ static int s_send_put(pa_store_t *self, const pa_submission_t *sub, const pa_ite
                                lengths, formats, err);
 }
 
+/* Queues the withdraw_report call for a valid void revision: the sender
+ * and its key are kept for the audit. */
+static int s_send_withdraw(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+                           pa_err_t *err)
+{
+    const pa_report_t *r = it->report;
+    char start[PA_DATE_SIZE], revision[16], submitted[40], digest[PA_REPORT_ID_SIZE];
+    pa_date_format(r->period.start, start);
+    snprintf(revision, sizeof revision, "%u", r->revision);
+    s_format_ts(r->submitted_at_ms, submitted);
+    pa_report_digest(r, digest);
+    const char *params[PA_SQL_WITHDRAW_NPARAMS] = {
+        r->report_id, r->district, pa_period_type_name(r->period.type),
+        start,        revision,    submitted,
+        sub->sender,  sub->key,    self->worker,
+        digest,
+    };
+    return pa_pg_send_prepared(self->pg, PA_SQL_WITHDRAW_NAME, PA_SQL_WITHDRAW_NPARAMS, params,
+                               NULL, NULL, err);
+}
+
 /* Reads one pipelined result (and its NULL terminator) and applies it. */
 static int s_read_result(pa_store_t *self, pa_item_t *it, bool is_put, pa_err_t *err)
 {
@@ -459,7 +481,9 @@ static int s_aggregate(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     size_t count = 0;
     for (size_t s = 0; s < n; s++)
         for (size_t i = 0; i < subs[s]->n_items; i++)
-            if (subs[s]->items[i].status == PA_STATUS_STORED)
+            /* A withdrawal's pk is its pingan.withdrawal row: void_report
+             * queued its period already. */
+            if (subs[s]->items[i].status == PA_STATUS_STORED && !subs[s]->items[i].report->withdraw)
                 pa_buf_printf(&b, "%s%" PRId64, count++ ? "," : "", subs[s]->items[i].pk);
     pa_buf_printf(&b, "}");
     if (b.failed) {
@@ -547,7 +571,9 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     for (size_t j = 0; rc == PA_OK && j < total; j++) {
         pa_item_t *it = steps[j].it;
         bool refused = it->problems.n || it->problems.dropped;
-        if (!refused)
+        if (!refused && it->report->withdraw)
+            rc = s_send_withdraw(self, steps[j].sub, it, err);
+        else if (!refused)
             rc = s_send_put(self, steps[j].sub, it, err);
         else if (!dry)
             rc = s_send_quarantine(self, steps[j].sub, it, err);

@@ -451,6 +451,8 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
     if (self->zap) /* per frame, so that a revoked key on an open connection stops here */
         pa_zap_authorise(self->zap, pa_net_user_id(&frames[3]), sub);
+    /* For the audit of a withdrawal: which key asked. */
+    snprintf(sub->key, sizeof sub->key, "%s", pa_net_user_id(&frames[3]));
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
     if (sub->dry_run) {
         s_dry_run(self, id, id_len, tag, tag_len, sub);
@@ -511,7 +513,12 @@ static void s_log_item(pa_worker_t *self, const pa_submission_t *sub, const pa_i
     const pa_report_t *r = it->report;
     char period[PA_PERIOD_SIZE];
     pa_period_format(&r->period, period);
-    if (it->status == PA_STATUS_STORED) {
+    if (it->status == PA_STATUS_STORED && r->withdraw) {
+        pa_metrics_add(self->metrics, PA_METRIC_WITHDRAWN, 1);
+        pa_log_info(self->log,
+                    "report=%s district=%s period=%s revision=%u sender=%s key=%s withdrawn",
+                    r->report_id, r->district, period, r->revision, sub->sender, sub->key);
+    } else if (it->status == PA_STATUS_STORED) {
         pa_metrics_add(self->metrics, PA_METRIC_STORED, 1);
         pa_log_debug(self->log, "report=%s district=%s period=%s revision=%u values=%zu stored",
                      r->report_id, r->district, period, r->revision, r->n_values);

@@ -48,6 +48,15 @@ static const pa_opt_t s_opts[] = {
     {"dry-run", "PINGAN_DRY_RUN", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, dry_run),
      "judge the files as a real submission would, store nothing (with --connect: the worker "
      "judges; without: syntax only)"},
+    {"withdraw", NULL, "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, withdraw),
+     "instead of files, withdraw what is stored for --district and --period by a void revision "
+     "--revision (above the current one)"},
+    {"district", NULL, "", PA_OPT_STR, offsetof(pa_producer_config_t, district),
+     "with --withdraw: the district code"},
+    {"period", NULL, "", PA_OPT_STR, offsetof(pa_producer_config_t, period),
+     "with --withdraw: the period id (2024-03, 2024-Q1...)"},
+    {"revision", NULL, "0", PA_OPT_INT, offsetof(pa_producer_config_t, revision),
+     "with --withdraw: the void revision"},
     {"quiet", "PINGAN_QUIET", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, quiet),
      "print only rejections and the summary"},
     {"progress", "PINGAN_PROGRESS", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, progress),
@@ -153,6 +162,17 @@ static void s_on_settled(void *arg, const pa_summary_t *r, const pa_verdict_t *v
 {
     s_sink_t *s = arg;
     const char *verb = s_verb(v->status, v->dry_run);
+    if (r->withdraw && (v->status == PA_STATUS_STORED || v->status == PA_STATUS_DUPLICATE)) {
+        verb = v->status == PA_STATUS_DUPLICATE ? "already withdrawn"
+               : v->dry_run                     ? "would withdraw"
+                                                : "withdrawn";
+        if (!s->cfg->quiet)
+            s_check(s->out,
+                    fprintf(s->out, "%s %s %s r%u %s\n", verb, r->district, r->period, r->revision,
+                            r->report_id),
+                    &s->out_errno);
+        return;
+    }
     if (v->status == PA_STATUS_STORED || v->status == PA_STATUS_DUPLICATE) {
         if (!s->cfg->quiet)
             s_check(s->out,
@@ -276,7 +296,9 @@ int main(int argc, char **argv)
     static const pa_cli_t cli = {
         "pingan-produce",
         "usage: pingan-produce [OPTIONS] FILE... (FILE may be - for stdin)\n"
-        "Sends district report files (CSV or JSON) to pingan workers.\n",
+        "       pingan-produce [OPTIONS] --withdraw --district CODE --period P --revision N\n"
+        "Sends district report files (CSV or JSON) to pingan workers; --dry-run --connect EP has\n"
+        "the worker judge them without storing anything.\n",
         "exit status: 0 all stored (or already: duplicate, superseded), 1 some rejected, 2 "
         "usage, I/O or delivery error, or not every report settled (stopped, --deadline, no "
         "worker). A --dry-run exits as the real run would.",
@@ -285,7 +307,12 @@ int main(int argc, char **argv)
     int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
     if (done >= 0)
         return done;
-    if (first >= argc) {
+    if (cfg.withdraw && first < argc) {
+        fprintf(stderr, "pingan-produce: --withdraw takes no FILE: it sends one void revision for "
+                        "--district, --period and --revision\n");
+        return 2;
+    }
+    if (!cfg.withdraw && first >= argc) {
         fprintf(stderr, "pingan-produce: no input file (see --help)\n");
         return 2;
     }
@@ -329,6 +356,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "pingan-produce: %s\n", err.msg);
         s_close_outputs(&sink);
         return 2;
+    }
+    if (cfg.withdraw && pa_producer_withdraw(producer, cfg.district, cfg.period,
+                                             cfg.revision > 0 ? (uint32_t)cfg.revision : 0, &s_stop,
+                                             &err) != PA_OK) {
+        fprintf(stderr, "pingan-produce: %s\n", err.msg);
+        exit_code = 2;
     }
     for (int i = first; i < argc && !s_stop; i++) {
         if (pa_producer_send_file(producer, argv[i], &s_stop, &err) != PA_OK) {

@@ -50,11 +50,16 @@ BEGIN
     -- in the batch. The same report_id sent at once for another district or
     -- period takes another lock; the ON CONFLICT below covers that race.
 
-    -- 0. A report an operator voided stays voided: sending it again must not
-    -- bring it back (the producer may still be resending it).
-    IF EXISTS (SELECT 1 FROM pingan.voided_report AS x WHERE x.report_id = p_report_id) THEN
+    -- 0. A report an operator voided, or its district withdrew, stays voided:
+    -- sending it again must not bring it back (the producer may still be
+    -- resending it).
+    SELECT x.void_reason INTO v_report_id FROM pingan.voided_report AS x WHERE x.report_id = p_report_id;
+    IF FOUND THEN
         status := 'rejected'; report_pk := NULL; reason := 'report_id_conflict';
-        detail := 'report_id was voided by an operator (pingan.voided_report); send a new report_id';
+        detail := CASE WHEN v_report_id LIKE 'withdrawn by void revision %'
+                       THEN 'report_id was ' || v_report_id || '; send a new report_id'
+                       ELSE 'report_id was voided by an operator (pingan.voided_report); send a new report_id'
+                  END;
         RETURN NEXT;
         RETURN;
     END IF;
@@ -105,6 +110,21 @@ BEGIN
         RETURN;
     END IF;
 
+    -- 2b. A withdrawal (pingan.withdrawal) is a revision of its period too:
+    -- what follows it must carry a higher one.
+    SELECT max(w.revision) INTO v_rev
+    FROM pingan.withdrawal AS w
+    WHERE w.district_code = p_district
+      AND w.period_type = p_period_type
+      AND w.period_start = p_period_start;
+    IF v_rev >= p_revision THEN
+        status := 'rejected'; report_pk := NULL; reason := 'stale_revision';
+        detail := format('revision %s is not above void revision %s, which withdrew this district '
+                         'and period', p_revision, v_rev);
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
     -- 3. A correction must not be overtaken by an older revision.
     SELECT max(r.revision) INTO v_max_rev
     FROM pingan.report AS r
@@ -121,6 +141,7 @@ BEGIN
     -- 3b. No single message may pin the period: a revision may exceed the
     -- highest stored one (0 when none) by at most pingan.revision_step(), so
     -- that revision 2147483647 cannot make every later correction stale.
+    v_max_rev := greatest(v_max_rev, v_rev);
     IF p_revision::bigint - coalesce(v_max_rev, 0) > pingan.revision_step() THEN
         status := 'rejected'; report_pk := NULL; reason := 'revision_jump';
         detail := format('revision %s is more than %s above the highest stored revision %s of this '

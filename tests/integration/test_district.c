@@ -109,7 +109,7 @@ Test(district, dry_run_judges_as_a_real_submission_and_stores_nothing)
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
     s_run_free(&r);
     cr_assert_eq(s_count("SELECT count(*) FROM pingan.report"), 1);
-    long queued = s_count("SELECT count(*) FROM pingan.aggregate_queue");
+    pa_testdb_wait_aggregated(&s_db, 60000);
 
     s_write("dr-bad.csv",
             "district,period,revision,town,indicator,count,numerator,denominator\n"
@@ -139,7 +139,7 @@ Test(district, dry_run_judges_as_a_real_submission_and_stores_nothing)
     cr_assert_eq(s_count("SELECT count(*) FROM pingan.report"), 1);
     cr_assert_eq(s_count("SELECT count(*) FROM pingan.value"), 1);
     cr_assert_eq(s_count("SELECT count(*) FROM pingan.quarantine"), 0);
-    cr_assert_eq(s_count("SELECT count(*) FROM pingan.aggregate_queue"), queued);
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.aggregate_queue"), 0);
 
     /* The real run then judges exactly so. */
     r = s_produce((char *[]){"--connect", s_ep, bad, NULL});
@@ -221,4 +221,97 @@ Test(district, resent_old_revision_is_superseded_not_duplicate)
     s_run_free(&r);
     cr_assert_eq(s_count("SELECT count(*) FROM pingan.report WHERE district_code = '500105'"), 2);
     cr_assert_eq(s_count("SELECT count(*) FROM pingan.quarantine"), 0);
+}
+
+/* The month figure of ws_deaths for an area ("500106", or "500000"... the
+ * city's area code as the figures name it), -1 when there is none. */
+static long s_month_deaths(const char *level, const char *area)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((SELECT count_sum FROM pingan.figure WHERE indicator_code = "
+             "'ws_deaths' AND level = '%s' AND area_code = '%s' AND period_type = 'month' AND "
+             "period_start = '2024-03-01'), -1)",
+             level, area);
+    return s_count(sql);
+}
+
+Test(district, withdrawal_takes_the_figures_out_of_every_aggregate)
+{
+    char both[512];
+    s_write("wd-both.csv",
+            "district,period,revision,town,indicator,count,numerator,denominator\n"
+            "500106,2024-03,1,500106001,ws_deaths,4,,\n"
+            "500107,2024-03,1,500107001,ws_deaths,1,,\n",
+            both, sizeof both);
+    s_run_t r = s_produce((char *[]){"--connect", s_ep, both, NULL});
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    s_run_free(&r);
+    pa_testdb_wait_aggregated(&s_db, 60000);
+    char *city =
+        pa_testdb_text(&s_db, "SELECT area_code FROM pingan.figure WHERE level = 'city' LIMIT 1");
+    cr_assert_eq(s_month_deaths("district", "500106"), 4);
+    cr_assert_eq(s_month_deaths("city", city), 5);
+    static const char judged_sql[] =
+        "SELECT count(*) FROM pingan.judgement WHERE area_code = '500106' AND period_type = "
+        "'month' AND period_start = '2024-03-01' AND status <> 'no_data'";
+    cr_assert_gt(s_count(judged_sql), 0, "the district's March is judged on its report");
+
+    /* A void revision must be above the current one. */
+    char *stale[] = {"--connect", s_ep,      "--withdraw", "--district", "500106",
+                     "--period",  "2024-03", "--revision", "1",          NULL};
+    r = s_produce(stale);
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert_str_eq(
+        r.out, "rejected 500106 2024-03 c74fadaf-29c9-51e1-82ea-1c32ae329dff: revision: a void "
+               "revision must be above the current revision 1, not 1 (stale_revision)\n");
+    s_run_free(&r);
+    /* A dry run says what it would do, and does nothing. */
+    char *dry[] = {"--connect", s_ep,      "--dry-run",  "--withdraw", "--district", "500106",
+                   "--period",  "2024-03", "--revision", "2",          NULL};
+    r = s_produce(dry);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert_str_eq(r.out,
+                     "would withdraw 500106 2024-03 r2 102236e4-0bef-55c5-83a8-0c7f2d68e7dd\n");
+    s_run_free(&r);
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.report WHERE district_code = '500106'"), 1);
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.withdrawal"), 0);
+
+    char *go[] = {"--connect", s_ep,       "--sender", "office-500106", "--withdraw", "--district",
+                  "500106",    "--period", "2024-03",  "--revision",    "2",          NULL};
+    r = s_produce(go);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert_str_eq(r.out, "withdrawn 500106 2024-03 r2 102236e4-0bef-55c5-83a8-0c7f2d68e7dd\n");
+    s_run_free(&r);
+    /* Audited: who, when, which report it voided; the report is out. */
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.withdrawal WHERE sender = 'office-500106' "
+                         "AND district_code = '500106' AND revision = 2 AND received_at > now() - "
+                         "interval '5 minutes' AND voided->0->>'revision' = '1'"),
+                 1);
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.voided_report WHERE district_code = "
+                         "'500106' AND void_reason LIKE 'withdrawn by void revision 2 %'"),
+                 1);
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.report WHERE district_code = '500106'"), 0);
+    /* The district's month figure and the city's drop back. */
+    pa_testdb_wait_aggregated(&s_db, 60000);
+    cr_assert_eq(s_month_deaths("district", "500106"), -1);
+    cr_assert_eq(s_month_deaths("city", city), 1);
+    cr_assert_eq(s_count(judged_sql), 0, "judgements no longer count it");
+    /* The same void revision again is settled; an old report cannot come back. */
+    r = s_produce(go);
+    cr_assert_eq(r.status, 0);
+    cr_assert_str_eq(r.out,
+                     "already withdrawn 500106 2024-03 r2 102236e4-0bef-55c5-83a8-0c7f2d68e7dd\n");
+    s_run_free(&r);
+    r = s_produce((char *[]){"--connect", s_ep, both, NULL});
+    cr_assert_eq(r.status, 1);
+    s_assert_out(&r, both,
+                 "%F:2: rejected 500106 2024-03 ba8196e8-9f1b-5b3b-a124-929ada88ed2f: report_id: "
+                 "report_id was withdrawn by void revision 2 (report_id "
+                 "102236e4-0bef-55c5-83a8-0c7f2d68e7dd) from sender office-500106, key (none); "
+                 "send a new report_id (report_id_conflict)\n"
+                 "duplicate 500107 2024-03 r1 6b31e644-c3db-5d52-b9a5-6d33a573098c values=1\n");
+    s_run_free(&r);
+    cr_assert_eq(s_count("SELECT count(*) FROM pingan.report WHERE district_code = '500106'"), 0);
+    free(city);
 }
