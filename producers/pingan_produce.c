@@ -16,6 +16,7 @@
 #include "pa_config.h"
 #include "pa_log.h"
 #include "pa_producer.h"
+#include "pa_tally.h"
 
 #define PA_DEFAULT_CONNECT "tcp://127.0.0.1:5555"
 
@@ -81,7 +82,15 @@ typedef struct {
     FILE *out;
     FILE *errors; /* --errors CSV, or NULL */
     int out_errno, errors_errno;
+    pa_tally_t *tally; /* the summary table; NULL when out of memory */
+    bool tally_failed;
 } s_sink_t;
+
+static void s_count(s_sink_t *s, const pa_summary_t *r, int status, const pa_problems_t *pr)
+{
+    if (s->tally && pa_tally_add(s->tally, r->district, r->period, status, pr, NULL) != PA_OK)
+        s->tally_failed = true;
+}
 
 static void s_check(FILE *f, int rc, int *saved)
 {
@@ -162,6 +171,7 @@ static void s_on_settled(void *arg, const pa_summary_t *r, const pa_verdict_t *v
 {
     s_sink_t *s = arg;
     const char *verb = s_verb(v->status, v->dry_run);
+    s_count(s, r, v->status, v->problems);
     if (r->withdraw && (v->status == PA_STATUS_STORED || v->status == PA_STATUS_DUPLICATE)) {
         verb = v->status == PA_STATUS_DUPLICATE ? "already withdrawn"
                : v->dry_run                     ? "would withdraw"
@@ -233,6 +243,7 @@ static void s_on_syntax(void *arg, const char *file, const char *message)
 static void s_on_failed(void *arg, const pa_summary_t *r, const char *why)
 {
     s_sink_t *s = arg;
+    s_count(s, r, PA_STATUS_NONE, NULL);
     s_check(s->out,
             fprintf(s->out, "failed %s %s %s: %s\n", r->district, r->period, r->report_id, why),
             &s->out_errno);
@@ -258,6 +269,22 @@ static void s_on_progress(void *arg, const pa_producer_stats_t *st, int64_t elap
             (unsigned long long)st->sent, (unsigned long long)st->reports,
             (unsigned long long)acked, rate, eta, (double)elapsed_ms / 1000.0,
             final ? " done" : "");
+}
+
+/* The summary tables on stderr, after the per-report lines. */
+static void s_print_tally(s_sink_t *s, bool dry_run)
+{
+    pa_buf_t b = {0};
+    if (s->tally)
+        pa_tally_render(s->tally,
+                        dry_run ? "dry run: what a real submission would do (nothing was stored)"
+                                : "summary: what became of the reports",
+                        &b);
+    if (b.failed || s->tally_failed || !s->tally)
+        fprintf(stderr, "pingan-produce: out of memory: the summary table is incomplete\n");
+    if (b.len)
+        fwrite(b.data, 1, b.len, stderr);
+    pa_buf_free(&b);
 }
 
 /* Flushes and closes what was written; false (after saying why) if any
@@ -335,7 +362,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    s_sink_t sink = {&cfg, stdout, NULL, 0, 0};
+    s_sink_t sink = {&cfg, stdout, NULL, 0, 0, pa_tally_new(), false};
     if (cfg.errors && *cfg.errors) {
         sink.errors = fopen(cfg.errors, "w");
         if (!sink.errors) {
@@ -387,6 +414,8 @@ int main(int argc, char **argv)
     pa_producer_destroy(&producer);
     if (!s_close_outputs(&sink))
         exit_code = 2;
+    s_print_tally(&sink, cfg.dry_run);
+    pa_tally_destroy(&sink.tally);
     uint64_t settled = st.stored + st.duplicate + st.superseded + st.rejected;
     uint64_t unsettled = st.failed + st.unsent;
     fprintf(stderr,

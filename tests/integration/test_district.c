@@ -131,8 +131,24 @@ Test(district, dry_run_judges_as_a_real_submission_and_stores_nothing)
                  "%F:5: would reject 500101 2024-03 261e09e8-6b59-5cbc-8a81-28e6d52fcbf0: "
                  "revision: revision 1 is older than stored revision 2 (stale_revision)\n"
                  "would store 500104 2024-03 r1 1e29a5c5-a67c-5ce9-beb5-8dcae3a0236a values=1\n");
-    cr_assert(strstr(r.err, "rejected=2 failed=0 unsent=0 settled=3 unsettled=0 receipts=1 "
-                            "superseded=0 (dry run: nothing was stored)\n"),
+    /* On stderr, the summary table per district and period, then per reason. */
+    cr_assert(strstr(r.err, "dry run: what a real submission would do (nothing was stored)\n"
+                            "district  period       stored  duplicate  superseded  rejected\n"
+                            "--------  -----------  ------  ---------  ----------  --------\n"
+                            "500101    2024-03           0          0           0         1\n"
+                            "500102    2024-03           0          0           0         1\n"
+                            "500104    2024-03           1          0           0         0\n"
+                            "--------  -----------  ------  ---------  ----------  --------\n"
+                            "total     3 districts       1          0           0         2\n"
+                            "\n"
+                            "reason                problems  reports\n"
+                            "--------------------  --------  -------\n"
+                            "stale_revision               1        1\n"
+                            "town_not_in_district         1        1\n"
+                            "unknown_indicator            1        1\n"
+                            "pingan-produce: reports=3 values=5 stored=1 duplicate=0 rejected=2 "
+                            "failed=0 unsent=0 settled=3 unsettled=0 receipts=1 superseded=0 (dry "
+                            "run: nothing was stored)\n"),
               "%s", r.err);
     s_run_free(&r);
     /* Nothing stored, nothing quarantined, nothing queued for aggregation. */
