@@ -33,6 +33,24 @@ rows=$(wc -l <"$work/year.tsv")
 echo "rows: $rows values in $((days * 38)) district-day reports, ${PINGAN_BENCH_WORKERS:-2} worker(s)"
 
 now() { date +%s.%N; }
+# hold_lock / release_lock: a session holding the aggregation lock, so that
+# no aggregation step runs while it is held.
+hold_lock() {
+  mkfifo "$work/hold.fifo"
+  exec 3<>"$work/hold.fifo"
+  psql -q <&3 >/dev/null &
+  hold_pid=$!
+  echo "SELECT pg_advisory_lock(5005, 0);" >&3
+  until [ "$(psql -qAt -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 5005 AND objid = 0 AND granted")" = 1 ]; do sleep 0.05; done
+}
+release_lock() {
+  echo "SELECT pg_advisory_unlock(5005, 0);" >&3
+  echo '\q' >&3
+  wait "$hold_pid"
+  exec 3>&-
+  rm -f "$work/hold.fifo"
+}
+
 
 runs="${PINGAN_BENCH_RUNS:-3}"
 best() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
@@ -86,21 +104,12 @@ done
 # from nothing once it is released. Gives the ingest slowdown that
 # aggregation alongside costs.
 psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
-mkfifo "$work/hold.fifo"
-exec 3<>"$work/hold.fifo"
-psql -q <&3 >/dev/null &
-hold_pid=$!
-echo "SELECT pg_advisory_lock(5005, 0);" >&3
-until [ "$(psql -qAt -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 5005 AND objid = 0 AND granted")" = 1 ]; do sleep 0.05; done
+hold_lock
 t0=$(now)
 "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv" 2>>"$work/producer.log"
 t1=$(now)
 alone_s=$(echo "$t1 - $t0" | bc -l)
-echo "SELECT pg_advisory_unlock(5005, 0);" >&3
-echo '\q' >&3
-wait "$hold_pid"
-exec 3>&-
-rm -f "$work/hold.fifo"
+release_lock
 until [ "$(psql -qAt -c "$current_sql")" = t ]; do sleep 0.05; done
 catchup_s=$(echo "$(now) - $t1" | bc -l)
 printf 'ingest alone %.2f s, then figures and judgements from nothing in %.2f s\n' "$alone_s" "$catchup_s"
@@ -158,6 +167,48 @@ stored=$(psql -qAt -c "SELECT count(*) FROM pingan.value")
 # the latency trials added one value each
 [ "$stored" = "$((rows + trials))" ] || { echo "stored $stored values, expected $((rows + trials))" >&2; exit 1; }
 
+# Throughput with 1, 2 and 4 workers: the ingest alone (a session holds the
+# aggregation lock, as above), from empty tables each time.
+start_workers() { # N BASEPORT: starts N workers, sets pids_w and eps_w
+  pids_w=(); eps_w=""
+  for i in $(seq "$1"); do
+    "$build/pingan-worker" --bind "tcp://127.0.0.1:$(( $2 + i ))" --log-level warn &
+    pids_w+=($!)
+    eps_w="${eps_w:+$eps_w,}tcp://127.0.0.1:$(( $2 + i ))"
+  done
+  worker_pid="${pids_w[*]}"
+  sleep 0.5
+}
+stop_workers() { for pid in "${pids_w[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done; worker_pid=""; }
+empty_tables() { # with no worker running
+  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
+}
+throughput=""
+for n in 1 2 4; do
+  empty_tables
+  start_workers "$n" $(( ${PINGAN_BENCH_PORT:-5591} + 20 ))
+  hold_lock
+  t0=$(now)
+  "$build/pingan-produce" --quiet --connect "$eps_w" "$work/year.csv" 2>>"$work/producer.log"
+  t1=$(now)
+  release_lock
+  stop_workers
+  throughput="$throughput $(printf '%s worker(s) %.2f s = %.0f values/s = %.2f x COPY;' "$n" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$rows / ($t1 - $t0)" | bc -l)" "$(echo "$copy_s / ($t1 - $t0)" | bc -l)")"
+done
+echo "throughput:$throughput"
+
+# One report's send-to-receipt latency (bench/latency.c, one DEALER that
+# waits for each receipt), 200 probes 20 ms apart: at idle, then while a
+# second DEALER sends the year's reports at half the rate the pipeline run
+# above reached (its receipts counted, not timed).
+empty_tables
+start_workers "$workers" $(( ${PINGAN_BENCH_PORT:-5591} + 30 ))
+probe_idle=$("$build/pingan-bench-latency" --connect "${eps_w%%,*}" --samples 200 --revision-from 1)
+half_rps=$(echo "13908 * $days / 366 / $pipe_s / 2" | bc -l)
+probe_half=$("$build/pingan-bench-latency" --connect "${eps_w%%,*}" --load-connect "$eps_w" --samples 200 \
+  --revision-from 201 --load "$work/year.csv" --load-rps "$half_rps")
+stop_workers
+
 # Peak memory at 4x the input: the same daily reports for 2021 to 2024
 # (1461 days), into a database of their own.
 rss4=""
@@ -201,4 +252,7 @@ printf 'pingan-report: slowest of 24 calls %.0f ms (%s; goal < 1000)\n' "$report
 printf 'scorecard views: slowest %.1f ms (goal < 200)\n' "$view_max"
 printf 'stored: %s figure rows, %s judgement rows for %s values\n' "$figure_rows" "$judgement_rows" "$rows"
 printf 'peak RSS:  workers%s KiB, producer %s KiB\n' "$worker_rss" "$(cat "$work/producer.rss")"
+printf 'throughput, ingest alone:%s\n' "$throughput"
+printf 'send to receipt, one report, idle: %s\n' "$probe_idle"
+printf 'send to receipt, one report, half load: %s (goal p99 < 50 ms at idle)\n' "$probe_half"
 if [ -n "$rss4" ]; then printf 'peak RSS at 4x the input (2021-2024, %s values): workers%s KiB, producer %s KiB\n' "$(cat "$work/four.lines")" "$rss4" "$(cat "$work/producer4.rss")"; fi

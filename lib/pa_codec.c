@@ -170,6 +170,7 @@ static int s_decode_report(const Pingan__V1__Report *m, const pa_codec_limits_t 
         pa_problems_add(pr, PA_REASON_MISSING_FIELD, "submitted_at_ms",
                         "submitted_at_ms is missing");
     r->revision = m->revision;
+    r->withdraw = m->withdraw;
     if (m->revision == 0)
         pa_problems_add(pr, PA_REASON_MISSING_FIELD, "revision",
                         "revision is missing (the first report is revision 1)");
@@ -392,6 +393,7 @@ int pa_codec_decode_limited(const void *buf, size_t len, const pa_codec_limits_t
         goto cleanup;
     }
     sub->version = m->version;
+    sub->dry_run = m->dry_run;
     /* The sender is audit text, not judged: keep what fits, whole characters only. */
     if (m->sender && pa_utf8_printable(m->sender))
         pa_utf8_copy_prefix(sub->sender, m->sender, sizeof sub->sender);
@@ -449,6 +451,12 @@ static int s_pack(const ProtobufCMessage *m, uint8_t **out, size_t *out_len, pa_
 int pa_codec_encode_submission(const char *sender, pa_report_t *const *reports, size_t n,
                                uint8_t **out, size_t *out_len, pa_err_t *err)
 {
+    return pa_codec_encode_request(sender, false, reports, n, out, out_len, err);
+}
+
+int pa_codec_encode_request(const char *sender, bool dry_run, pa_report_t *const *reports, size_t n,
+                            uint8_t **out, size_t *out_len, pa_err_t *err)
+{
     int rc = PA_OK;
     size_t n_values = 0;
     for (size_t i = 0; i < n; i++)
@@ -467,6 +475,7 @@ int pa_codec_encode_submission(const char *sender, pa_report_t *const *reports, 
     }
     sub.version = PA_PROTOCOL_VERSION;
     sub.sender = (char *)(sender ? sender : "");
+    sub.dry_run = dry_run;
     sub.n_reports = n;
     sub.reports = rep_p;
     size_t k = 0;
@@ -482,6 +491,7 @@ int pa_codec_encode_submission(const char *sender, pa_report_t *const *reports, 
         rep[i].period_start = starts[i];
         rep[i].submitted_at_ms = r->submitted_at_ms;
         rep[i].revision = r->revision;
+        rep[i].withdraw = r->withdraw;
         rep[i].n_values = r->n_values;
         rep[i].values = &val_p[k];
         for (size_t j = 0; j < r->n_values; j++, k++) {
@@ -559,6 +569,7 @@ int pa_codec_encode_receipt(const pa_submission_t *sub, const char *worker, uint
     rec.version = PA_PROTOCOL_VERSION;
     rec.status = PINGAN__V1__STATUS__STATUS_STORED;
     rec.worker = (char *)(worker ? worker : "");
+    rec.dry_run = sub->dry_run;
     rec.n_statuses = n;
     rec.statuses = st_p;
     size_t k = 0;
@@ -572,6 +583,7 @@ int pa_codec_encode_receipt(const pa_submission_t *sub, const char *worker, uint
         st_p[i] = &st[i];
         st[i].report_id = (char *)(item->report ? item->report->report_id : "");
         st[i].status = (Pingan__V1__Status)item->status;
+        st[i].current_revision = item->current_revision;
         st[i].n_problems = listed;
         st[i].problems = &pb_p[k];
         s_fill_problems(&item->problems, listed, brief, &pb[k], &pb_p[k]);
@@ -629,12 +641,14 @@ int pa_codec_decode_receipt(const void *buf, size_t len, pa_receipt_t **out, pa_
     rec->reason = (int)m->reason;
     snprintf(rec->message, sizeof rec->message, "%s", m->message ? m->message : "");
     snprintf(rec->worker, sizeof rec->worker, "%s", m->worker ? m->worker : "");
+    rec->dry_run = m->dry_run;
     rec->n_entries = m->n_statuses;
     for (size_t i = 0; i < m->n_statuses; i++) {
         const Pingan__V1__ReportStatus *s = m->statuses[i];
         pa_receipt_entry_t *e = &rec->entries[i];
         snprintf(e->report_id, sizeof e->report_id, "%s", s->report_id ? s->report_id : "");
         e->status = (int)s->status;
+        e->current_revision = s->current_revision;
         for (size_t j = 0; j < s->n_problems; j++)
             pa_problems_add(&e->problems, (int)s->problems[j]->reason, s->problems[j]->field, "%s",
                             s->problems[j]->message ? s->problems[j]->message : "");

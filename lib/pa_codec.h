@@ -6,6 +6,7 @@
 #ifndef PA_CODEC_H
 #define PA_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,8 +24,9 @@ typedef struct {
     pa_problems_t problems; /* owned; every problem found so far */
     uint8_t *raw;           /* owned; the Report message bytes, kept for rebuilds */
     size_t raw_len;
-    int status; /* PA_STATUS_*; PA_STATUS_NONE until judged */
-    int64_t pk; /* pingan.report.id once stored or found duplicate; 0 otherwise */
+    int status;                /* PA_STATUS_*; PA_STATUS_NONE until judged */
+    int64_t pk;                /* pingan.report.id once stored or found duplicate; 0 otherwise */
+    uint32_t current_revision; /* PA_STATUS_SUPERSEDED: the revision that is current */
 } pa_item_t;
 
 #define PA_PEER_KEY_SIZE     41 /* a Z85 CURVE public key and its NUL */
@@ -43,6 +45,8 @@ typedef struct {
     int64_t quarantine_id; /* pingan.quarantine.id once filed in a committed write; 0 before */
     size_t first_index;    /* index of items[0] in the submission as sent (0 unless a part) */
     pa_query_t *query;     /* owned; Submission.query, a question instead of reports; or NULL */
+    bool dry_run; /* judge, store nothing (Submission.dry_run) */
+    char key[48]; /* the sender's CURVE key (ZAP user id), set by the worker; "" without */
 } pa_submission_t;
 
 /* What a worker lets one submission cost before refusing it whole. Checked
@@ -83,6 +87,9 @@ void pa_submission_destroy(pa_submission_t **self_p);
  * frees). Does not take ownership of the reports. */
 int pa_codec_encode_submission(const char *sender, pa_report_t *const *reports, size_t n,
                                uint8_t **out, size_t *out_len, pa_err_t *err);
+/* The same, asking for a dry run when dry_run (Submission.dry_run). */
+int pa_codec_encode_request(const char *sender, bool dry_run, pa_report_t *const *reports, size_t n,
+                            uint8_t **out, size_t *out_len, pa_err_t *err);
 
 /* Encodes the receipt for a judged submission: one status per item, in
  * order. Bounded in bytes: the first PA_CODEC_RECEIPT_PROBLEMS problems are
@@ -97,8 +104,9 @@ int pa_codec_encode_failure(int status, int reason, const char *message, const c
 
 typedef struct {
     char report_id[PA_REPORT_ID_SIZE];
-    int status;             /* PA_STATUS_* */
-    pa_problems_t problems; /* owned */
+    int status;                /* PA_STATUS_* */
+    pa_problems_t problems;    /* owned */
+    uint32_t current_revision; /* SUPERSEDED: the current revision */
 } pa_receipt_entry_t;
 
 typedef struct {
@@ -106,6 +114,7 @@ typedef struct {
     int reason; /* PA_REASON_* for a whole-submission failure */
     char message[256];
     char worker[64];
+    bool dry_run;                /* answers a dry run: nothing was stored */
     pa_receipt_entry_t *entries; /* owned */
     size_t n_entries;
 } pa_receipt_t;

@@ -55,6 +55,12 @@ static const struct {
     [PA_METRIC_DUPLICATE] = {"pingan_reports_duplicate_total", NULL,
                              "Reports that were already stored, acknowledged again.", "duplicate",
                              true},
+    [PA_METRIC_SUPERSEDED] = {"pingan_reports_superseded_total", NULL,
+                              "Reports sent again after a higher revision replaced them.",
+                              "superseded", true},
+    [PA_METRIC_WITHDRAWN] = {"pingan_withdrawals_total", NULL,
+                             "Void revisions that withdrew what a district period held.",
+                             "withdrawn", true},
     [PA_METRIC_REPORTS_RETRY_LATER] = {"pingan_reports_retry_later_total", NULL,
                                        "Reports of a committed batch answered retry-later.",
                                        "reports_retry_later", false},
@@ -80,6 +86,17 @@ static const struct {
         {"pingan_receipts_dropped_total", NULL,
          "Receipts dropped: the peer had gone or its send queue was full.", "receipts_dropped",
          false},
+    [PA_METRIC_DRY_RUN_SUBMISSIONS] = {"pingan_dry_run_submissions_total", NULL,
+                                       "Dry-run submissions judged; nothing of them was stored.",
+                                       "dry_runs", true},
+    [PA_METRIC_DRY_RUN_REPORTS] = {"pingan_dry_run_reports_total", NULL,
+                                   "Reports judged in dry runs (not counted as received, stored "
+                                   "or rejected).",
+                                   "dry_run_reports", false},
+    [PA_METRIC_DRY_RUN_REJECTED] = {"pingan_dry_run_rejected_total", NULL,
+                                    "Reports judged in dry runs that a real submission would "
+                                    "reject.",
+                                    "dry_run_rejected", false},
 };
 
 struct pa_metrics {

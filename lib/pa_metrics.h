@@ -17,11 +17,13 @@
 
 /* Plain counters (monotonic; reason-labelled ones have their own calls). */
 typedef enum {
-    PA_METRIC_RECEIVED,                /* reports in submissions accepted for judging */
-    PA_METRIC_RECEIVED_BYTES,          /* bytes of submission frames read */
-    PA_METRIC_STORED,                  /* reports stored */
-    PA_METRIC_DUPLICATE,               /* reports already stored (acknowledged again) */
-    PA_METRIC_REPORTS_RETRY_LATER,     /* reports answered RETRY_LATER after isolation */
+    PA_METRIC_RECEIVED,            /* reports in submissions accepted for judging */
+    PA_METRIC_RECEIVED_BYTES,      /* bytes of submission frames read */
+    PA_METRIC_STORED,              /* reports stored */
+    PA_METRIC_DUPLICATE,           /* reports already stored (acknowledged again) */
+    PA_METRIC_SUPERSEDED,          /* reports stored before, since replaced by a higher revision */
+    PA_METRIC_WITHDRAWN,           /* void revisions that withdrew a district period */
+    PA_METRIC_REPORTS_RETRY_LATER, /* reports answered RETRY_LATER after isolation */
     PA_METRIC_SUBMISSIONS_RETRY_LATER, /* submissions answered RETRY_LATER whole */
     PA_METRIC_BATCHES,                 /* batches committed */
     PA_METRIC_BATCHES_GIVEN_UP,        /* batches the flush policy gave up on */
@@ -29,6 +31,9 @@ typedef enum {
     PA_METRIC_RECONNECTS_AGGREGATION,  /* ... of the aggregation thread's session */
     PA_METRIC_AGGREGATED,              /* district periods recomputed */
     PA_METRIC_RECEIPTS_DROPPED,        /* receipts the ROUTER could not queue (peer gone, full) */
+    PA_METRIC_DRY_RUN_SUBMISSIONS,     /* dry-run submissions judged (nothing stored) */
+    PA_METRIC_DRY_RUN_REPORTS,         /* reports judged in dry runs */
+    PA_METRIC_DRY_RUN_REJECTED,        /* ... of those, that a real submission would reject */
     PA_METRIC_COUNTERS_                /* how many; not a counter */
 } pa_metric_t;
 

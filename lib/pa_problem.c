@@ -79,6 +79,8 @@ static const struct {
     {PA_REASON_REVISION_CONFLICT, "revision_conflict"},
     {PA_REASON_REPORT_ID_CONFLICT, "report_id_conflict"},
     {PA_REASON_REVISION_JUMP, "revision_jump"},
+    {PA_REASON_NOTHING_TO_WITHDRAW, "nothing_to_withdraw"},
+    {PA_REASON_WITHDRAW_WITH_VALUES, "withdraw_with_values"},
     {PA_REASON_STORE_UNAVAILABLE, "store_unavailable"},
     {PA_REASON_UNAUTHORIZED_DISTRICT, "unauthorized_district"},
     {PA_REASON_QUERY_UNAUTHORIZED, "query_unauthorized"},
@@ -113,6 +115,8 @@ const char *pa_status_name(int status)
         return "rejected";
     case PA_STATUS_RETRY_LATER:
         return "retry_later";
+    case PA_STATUS_SUPERSEDED:
+        return "superseded";
     default:
         return "unspecified";
     }

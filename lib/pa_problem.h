@@ -45,6 +45,8 @@ enum {
     PA_REASON_REVISION_CONFLICT = 51,
     PA_REASON_REPORT_ID_CONFLICT = 52,
     PA_REASON_REVISION_JUMP = 53,
+    PA_REASON_NOTHING_TO_WITHDRAW = 54,
+    PA_REASON_WITHDRAW_WITH_VALUES = 55,
     PA_REASON_STORE_UNAVAILABLE = 60,
     PA_REASON_UNAUTHORIZED_DISTRICT = 70,
     PA_REASON_QUERY_UNAUTHORIZED = 80,
@@ -59,6 +61,7 @@ enum {
     PA_STATUS_DUPLICATE = 2,
     PA_STATUS_REJECTED = 3,
     PA_STATUS_RETRY_LATER = 4,
+    PA_STATUS_SUPERSEDED = 5, /* stored, but a higher revision is current */
 };
 
 #define PA_PROBLEM_FIELD_SIZE 64
@@ -95,7 +98,7 @@ void pa_problems_add(pa_problems_t *self, int reason, const char *field, const c
 const char *pa_reason_name(int reason);
 /* Inverse of pa_reason_name; PA_REASON_NONE when unknown. */
 int pa_reason_from_name(const char *name);
-/* "stored", "duplicate", "rejected", "retry_later" or "unspecified". */
+/* "stored", "duplicate", "rejected", "retry_later", "superseded" or "unspecified". */
 const char *pa_status_name(int status);
 
 #endif

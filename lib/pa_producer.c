@@ -47,6 +47,11 @@ struct pa_producer {
     size_t n_files, cap_files;
 };
 
+bool pa_producer_offline(const pa_producer_config_t *cfg)
+{
+    return cfg->dry_run && (!cfg->connect || !*cfg->connect);
+}
+
 int pa_producer_config_validate(const pa_producer_config_t *cfg, pa_err_t *err)
 {
     if (!cfg->dry_run && (!cfg->connect || !*cfg->connect))
@@ -160,7 +165,7 @@ pa_producer_t *pa_producer_new(const pa_producer_config_t *cfg, const pa_log_t *
             goto fail;
         }
     }
-    if (!cfg->dry_run) {
+    if (!pa_producer_offline(cfg)) {
         self->ctx = zmq_ctx_new();
         if (!self->ctx) {
             pa_err_set(err, PA_EIO, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
@@ -182,17 +187,18 @@ void pa_producer_stats(const pa_producer_t *self, pa_producer_stats_t *out)
 
 /* ---------------------------------------------------------------- receipts */
 
-static void s_settle(pa_producer_t *self, const pa_summary_t *r, int status,
-                     const pa_problems_t *problems, const pa_where_t *where)
+static void s_settle(pa_producer_t *self, const pa_summary_t *r, const pa_verdict_t *v)
 {
-    if (status == PA_STATUS_STORED)
+    if (v->status == PA_STATUS_STORED)
         self->stats.stored++;
-    else if (status == PA_STATUS_DUPLICATE)
+    else if (v->status == PA_STATUS_DUPLICATE)
         self->stats.duplicate++;
+    else if (v->status == PA_STATUS_SUPERSEDED)
+        self->stats.superseded++;
     else
         self->stats.rejected++;
     if (self->ev.settled)
-        self->ev.settled(self->ev.arg, r, status, problems, where);
+        self->ev.settled(self->ev.arg, r, v);
 }
 
 /* The value a problem's field names ("values[33].indicator"), or -1. */
@@ -234,14 +240,17 @@ static void s_locate(const pa_producer_t *self, const pa_flight_t *f, size_t i,
     }
 }
 
-/* Settles report i of f with its receipt entry's status and problems. */
-static void s_settle_located(pa_producer_t *self, const pa_flight_t *f, size_t i, int status,
-                             const pa_problems_t *pr, pa_submission_t **sub)
+/* Settles report i of f with v (its receipt entry's status and problems),
+ * pointing each problem at its place in the input. */
+static void s_settle_located(pa_producer_t *self, const pa_flight_t *f, size_t i, pa_verdict_t *v,
+                             pa_submission_t **sub)
 {
+    const pa_problems_t *pr = v->problems;
     pa_where_t *where = pr && pr->n ? calloc(pr->n, sizeof *where) : NULL;
     if (where)
         s_locate(self, f, i, pr, sub, where);
-    s_settle(self, &f->reports[i], status, pr, where);
+    v->where = where;
+    s_settle(self, &f->reports[i], v);
     free(where);
 }
 
@@ -293,8 +302,10 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
                             "the receipt answers %zu reports, %zu were sent", rec->n_entries,
                             f->n_reports);
         pa_submission_t *sub = NULL;
-        for (size_t i = 0; i < f->n_reports; i++)
-            s_settle_located(self, f, i, PA_STATUS_REJECTED, &pr, &sub);
+        for (size_t i = 0; i < f->n_reports; i++) {
+            pa_verdict_t v = {PA_STATUS_REJECTED, &pr, NULL, 0, self->cfg->dry_run};
+            s_settle_located(self, f, i, &v, &sub);
+        }
         pa_submission_destroy(&sub);
         pa_problems_clear(&pr);
         pa_window_close(self->window, f);
@@ -306,10 +317,17 @@ static void s_on_receipt(pa_producer_t *self, const uint8_t *tagb, size_t tag_le
             /* Resend the whole submission: what was stored comes back "duplicate". */
             pa_window_retry_later(self->window, f, pa_clock_mono_ms());
         } else {
+            if (rec->dry_run != self->cfg->dry_run)
+                pa_log_error(
+                    self->log, "worker=%s dry_run=%d answered a %s", rec->worker, rec->dry_run,
+                    self->cfg->dry_run ? "dry run as a real submission: it does not know dry runs"
+                                       : "real submission as a dry run");
             pa_submission_t *sub = NULL;
-            for (size_t i = 0; i < rec->n_entries; i++)
-                s_settle_located(self, f, i, rec->entries[i].status, &rec->entries[i].problems,
-                                 &sub);
+            for (size_t i = 0; i < rec->n_entries; i++) {
+                const pa_receipt_entry_t *e = &rec->entries[i];
+                pa_verdict_t v = {e->status, &e->problems, NULL, e->current_revision, rec->dry_run};
+                s_settle_located(self, f, i, &v, &sub);
+            }
             pa_submission_destroy(&sub);
             pa_window_close(self->window, f);
         }
@@ -431,7 +449,7 @@ static int s_check_end(pa_producer_t *self, pa_err_t *err)
     /* Read every turn: unread, the watch's events would pile up. */
     char why[200];
     pa_net_watch_why(self->watch, why, sizeof why);
-    bool silent = self->stats.receipts == 0 && !self->cfg->dry_run;
+    bool silent = self->stats.receipts == 0 && !pa_producer_offline(self->cfg);
     if (now >= self->deadline_ms || (silent && (self->stats.failed || self->stats.unsent))) {
         if (silent)
             return pa_err_set(err, PA_ETIMEOUT, "no worker answered at %s within %d s: %s",
@@ -500,7 +518,7 @@ static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, pa_summary_t
 
 typedef struct {
     pa_producer_t *self;
-    pa_spool_t *spool; /* NULL on a dry run */
+    pa_spool_t *spool; /* NULL when offline (a dry run without a worker) */
     uint64_t reports;  /* counted while parsing, added to stats on success */
     uint64_t values;
     const char *path;
@@ -523,7 +541,8 @@ static int s_spool_batch(s_parse_t *ps, pa_err_t *err)
     int rc = PA_OK;
     if (!self->n_batch || !ps->spool)
         goto cleanup;
-    rc = pa_codec_encode_submission(self->sender, self->batch, self->n_batch, &body, &len, err);
+    rc = pa_codec_encode_request(self->sender, self->cfg->dry_run, self->batch, self->n_batch,
+                                 &body, &len, err);
     if (rc != PA_OK)
         goto cleanup;
     size_t n_lines = 0;
@@ -566,7 +585,7 @@ static int s_parse_cb(void *arg, pa_report_t *r, pa_err_t *err)
     ps->reports++;
     ps->values += r->n_values;
     if (!ps->spool)
-        return PA_OK; /* dry run: parse and count only */
+        return PA_OK; /* offline dry run: parse and count only */
     pa_report_t *slot = self->batch[self->n_batch];
     int rc = pa_report_copy(slot, r, err);
     if (rc != PA_OK)
@@ -642,7 +661,7 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
         goto cleanup;
     }
     self->n_files++;
-    if (!self->cfg->dry_run && !(ps.spool = pa_spool_new(err))) {
+    if (!pa_producer_offline(self->cfg) && !(ps.spool = pa_spool_new(err))) {
         rc = err ? err->code : PA_EIO;
         goto cleanup;
     }
@@ -668,10 +687,67 @@ cleanup:
     return rc;
 }
 
+int pa_producer_withdraw(pa_producer_t *self, const char *district, const char *period,
+                         uint32_t revision, const volatile sig_atomic_t *stop, pa_err_t *err)
+{
+    int rc = PA_OK;
+    uint8_t *body = NULL;
+    size_t len = 0;
+    pa_summary_t *sum = NULL;
+    pa_report_t *r = pa_report_new();
+    self->stop = stop;
+    if (!r || !(sum = calloc(1, sizeof *sum))) {
+        rc = pa_err_set(err, PA_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (pa_producer_offline(self->cfg)) {
+        rc = pa_err_set(err, PA_EINVAL, "--withdraw: give --connect (a dry run asks the worker)");
+        goto cleanup;
+    }
+    if (!district || strlen(district) != 6 || strspn(district, "0123456789") != 6) {
+        rc = pa_err_set(err, PA_EINVAL, "--district: '%s' is not a district code (6 digits)",
+                        district ? district : "");
+        goto cleanup;
+    }
+    if (pa_period_parse(period ? period : "", &r->period, err) != PA_OK) {
+        pa_err_prefix(err, "--period");
+        rc = PA_EINVAL;
+        goto cleanup;
+    }
+    if (revision < 1) {
+        rc =
+            pa_err_set(err, PA_EINVAL, "--revision: give the void revision, above the current one");
+        goto cleanup;
+    }
+    snprintf(r->district, sizeof r->district, "%s", district);
+    r->revision = revision;
+    r->withdraw = true;
+    r->submitted_at_ms = pa_clock_wall_ms();
+    pa_report_assign_id(r);
+    rc = pa_codec_encode_request(self->sender, self->cfg->dry_run, &r, 1, &body, &len, err);
+    if (rc != PA_OK)
+        goto cleanup;
+    snprintf(sum->report_id, sizeof sum->report_id, "%s", r->report_id);
+    snprintf(sum->district, sizeof sum->district, "%s", r->district);
+    pa_period_format(&r->period, sum->period);
+    sum->revision = revision;
+    sum->file = UINT32_MAX; /* from the command line, not a file */
+    sum->withdraw = true;
+    self->stats.reports++;
+    rc = s_launch(self, body, len, sum, 1, NULL, 0, err);
+    body = NULL; /* s_launch owns them now */
+    sum = NULL;
+cleanup:
+    free(body);
+    free(sum);
+    pa_report_destroy(&r);
+    return rc;
+}
+
 int pa_producer_finish(pa_producer_t *self, const volatile sig_atomic_t *stop, pa_err_t *err)
 {
     self->stop = stop;
-    if (self->cfg->dry_run)
+    if (pa_producer_offline(self->cfg))
         return PA_OK;
     int rc = PA_OK;
     while (rc == PA_OK && pa_window_count(self->window))

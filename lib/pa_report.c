@@ -103,6 +103,8 @@ void pa_report_digest(const pa_report_t *self, char out_text[PA_REPORT_ID_SIZE])
     len += s_put_le(p + len, (uint64_t)self->period.type, 1);
     len += s_put_le(p + len, (uint64_t)(uint32_t)self->period.start, 4);
     len += s_put_le(p + len, self->revision, 4);
+    if (self->withdraw) /* only then: the ids of ordinary reports stay as they were */
+        len += s_put_le(p + len, 'W', 1);
     for (size_t i = 0; buf && i < self->n_values; i++) {
         const pa_value_t *v = &self->values[i];
         len += s_put_str(p + len, v->indicator);

@@ -40,6 +40,7 @@ typedef struct {
     pa_period_t period;
     int64_t submitted_at_ms; /* Unix epoch milliseconds; 0 = not given */
     uint32_t revision;       /* >= 1 */
+    bool withdraw;           /* a void revision: withdraws the period, carries no values */
     pa_value_t *values;      /* owned */
     size_t n_values;
     size_t cap_values;

@@ -28,6 +28,7 @@ static int s_prepare(pa_store_t *self, pa_err_t *err)
         int n;
     } stmts[] = {
         {PA_SQL_PUT_REPORT_NAME, PA_SQL_PUT_REPORT, PA_SQL_PUT_REPORT_NPARAMS},
+        {PA_SQL_WITHDRAW_NAME, PA_SQL_WITHDRAW, PA_SQL_WITHDRAW_NPARAMS},
         {PA_SQL_QUARANTINE_NAME, PA_SQL_QUARANTINE, PA_SQL_QUARANTINE_NPARAMS},
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
@@ -366,6 +367,27 @@ static int s_send_put(pa_store_t *self, const pa_submission_t *sub, const pa_ite
                                lengths, formats, err);
 }
 
+/* Queues the withdraw_report call for a valid void revision: the sender
+ * and its key are kept for the audit. */
+static int s_send_withdraw(pa_store_t *self, const pa_submission_t *sub, const pa_item_t *it,
+                           pa_err_t *err)
+{
+    const pa_report_t *r = it->report;
+    char start[PA_DATE_SIZE], revision[16], submitted[40], digest[PA_REPORT_ID_SIZE];
+    pa_date_format(r->period.start, start);
+    snprintf(revision, sizeof revision, "%u", r->revision);
+    s_format_ts(r->submitted_at_ms, submitted);
+    pa_report_digest(r, digest);
+    const char *params[PA_SQL_WITHDRAW_NPARAMS] = {
+        r->report_id, r->district, pa_period_type_name(r->period.type),
+        start,        revision,    submitted,
+        sub->sender,  sub->key,    self->worker,
+        digest,
+    };
+    return pa_pg_send_prepared(self->pg, PA_SQL_WITHDRAW_NAME, PA_SQL_WITHDRAW_NPARAMS, params,
+                               NULL, NULL, err);
+}
+
 /* Reads one pipelined put_report result (and its NULL terminator) and applies it. */
 static int s_read_put(pa_store_t *self, pa_item_t *it, pa_err_t *err)
 {
@@ -383,6 +405,10 @@ static int s_read_put(pa_store_t *self, pa_item_t *it, pa_err_t *err)
         it->status = PA_STATUS_STORED;
     } else if (strcmp(status, "duplicate") == 0) {
         it->status = PA_STATUS_DUPLICATE;
+    } else if (strcmp(status, "superseded") == 0) {
+        it->status = PA_STATUS_SUPERSEDED;
+        it->current_revision =
+            PQgetisnull(res, 0, 4) ? 0 : (uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10);
     } else {
         it->status = PA_STATUS_REJECTED;
         int reason = pa_reason_from_name(PQgetvalue(res, 0, 2));
@@ -534,7 +560,9 @@ static int s_aggregate(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     size_t count = 0;
     for (size_t s = 0; s < n; s++)
         for (size_t i = 0; i < subs[s]->n_items; i++)
-            if (subs[s]->items[i].status == PA_STATUS_STORED)
+            /* A withdrawal's pk is its pingan.withdrawal row: void_report
+             * queued its period already. */
+            if (subs[s]->items[i].status == PA_STATUS_STORED && !subs[s]->items[i].report->withdraw)
                 pa_buf_printf(&b, "%s%" PRId64, count++ ? "," : "", subs[s]->items[i].pk);
     pa_buf_printf(&b, "}");
     if (b.failed) {
@@ -615,8 +643,10 @@ static int s_cmp_step(const void *a, const void *b)
     return c;
 }
 
+/* dry: a judgement only, so refused items are not quarantined (nothing is
+ * sent for them). */
 static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
-                      const pa_frame_t *frames, size_t n_frames, pa_err_t *err)
+                      const pa_frame_t *frames, size_t n_frames, bool dry, pa_err_t *err)
 {
     int rc = PA_OK;
     size_t total = 0, k = 0;
@@ -639,14 +669,17 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
     rc = pa_pg_pipeline_enter(self->pg, err);
     /* One quarantine call per submission with refused reports (they take
      * no lock), then put_report for the others in lock order. */
-    for (size_t s = 0; rc == PA_OK && s < n; s++) {
+    for (size_t s = 0; rc == PA_OK && !dry && s < n; s++) {
         size_t nr = s_collect_refused(subs[s], refused);
         if (nr)
             rc = s_send_quarantine(self, subs[s], refused, nr, err);
     }
-    for (size_t j = 0; rc == PA_OK && j < total; j++)
-        if (!s_refused(steps[j].it))
-            rc = s_send_put(self, steps[j].sub, steps[j].it, err);
+    for (size_t j = 0; rc == PA_OK && j < total; j++) {
+        pa_item_t *it = steps[j].it;
+        if (!s_refused(it))
+            rc = it->report->withdraw ? s_send_withdraw(self, steps[j].sub, it, err)
+                                      : s_send_put(self, steps[j].sub, it, err);
+    }
     for (size_t f = 0; rc == PA_OK && f < n_frames; f++)
         rc = s_send_frame(self, &frames[f], err);
     if (rc == PA_OK)
@@ -655,7 +688,7 @@ static int s_pipeline(pa_store_t *self, pa_submission_t *const *subs, size_t n,
      * would only say PIPELINE_ABORTED). */
     for (size_t s = 0; rc == PA_OK && s < n; s++) {
         size_t nr = s_collect_refused(subs[s], refused);
-        if (nr)
+        if (nr && !dry)
             rc = s_read_quarantine(self, &subs[s]->quarantine_id, err);
         for (size_t i = 0; rc == PA_OK && i < nr; i++)
             refused[i]->status = PA_STATUS_REJECTED;
@@ -698,7 +731,7 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
 
     rc = s_exec_cmd(self, "BEGIN", err);
     if (rc == PA_OK)
-        rc = s_pipeline(self, subs, n, frames, n_frames, err);
+        rc = s_pipeline(self, subs, n, frames, n_frames, false, err);
     /* Reports put_report refused (stale, conflicts) are kept for inspection
      * too, in the same transaction, with their submission's quarantine row;
      * they are rare, so no pipeline. */
@@ -735,6 +768,29 @@ int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
 cleanup:
     free(late);
     free(saved_qid);
+    free(saved);
+    return rc;
+}
+
+int pa_store_judge(pa_store_t *self, pa_submission_t *sub, pa_err_t *err)
+{
+    size_t *saved = calloc(sub->n_items ? sub->n_items : 1, sizeof *saved);
+    if (!saved)
+        return pa_err_set(err, PA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sub->n_items; i++)
+        saved[i] = sub->items[i].problems.n;
+    /* The same put_report calls, under the same locks, in a transaction that
+     * is always rolled back: no row, no quarantine, no aggregation key. */
+    int rc = s_exec_cmd(self, "BEGIN", err);
+    if (rc == PA_OK)
+        rc = s_pipeline(self, &sub, 1, NULL, 0, true, err);
+    pa_pg_rollback(self->pg);
+    for (size_t i = 0; rc != PA_OK && i < sub->n_items; i++) {
+        pa_item_t *it = &sub->items[i];
+        it->problems.n = saved[i];
+        it->status = PA_STATUS_NONE;
+        it->pk = 0;
+    }
     free(saved);
     return rc;
 }

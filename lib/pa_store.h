@@ -69,6 +69,14 @@ int pa_store_load_catalog(pa_store_t *self, pa_catalog_t **out, pa_err_t *err);
 int pa_store_write(pa_store_t *self, pa_submission_t *const *subs, size_t n,
                    const pa_frame_t *frames, size_t n_frames, pa_err_t *err);
 
+/* A dry run: judges sub exactly as pa_store_write would (put_report's
+ * revision, duplicate and conflict rules, against what is stored, in one
+ * transaction) and rolls back, so nothing is stored, quarantined or queued
+ * for aggregation. PA_OK with every item's status set (STORED meaning
+ * "would be stored"); otherwise statuses and problems are as before and the
+ * code is PA_ERETRY, PA_EREJECT or PA_EFATAL. */
+int pa_store_judge(pa_store_t *self, pa_submission_t *sub, pa_err_t *err);
+
 /* Fills out with this store as a pa_sink_t (write, quarantine_item,
  * reconnect); the store must outlive its use. */
 void pa_store_sink(pa_store_t *self, pa_sink_t *out);

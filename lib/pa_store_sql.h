@@ -19,8 +19,15 @@
 #define PA_SQL_PUT_REPORT_NAME    "pa_put_report"
 #define PA_SQL_PUT_REPORT_NPARAMS 12
 #define PA_SQL_PUT_REPORT                                                                          \
-    "SELECT status, report_pk, reason, detail FROM pingan.put_report("                             \
+    "SELECT status, report_pk, reason, detail, current_revision FROM pingan.put_report("           \
     "$1, $2, $3, $4::date, $5::date, $6::int, $7::timestamptz, $8, $9, $10, $11::int, $12::bytea)"
+
+/* A void revision (Report.withdraw): the same row shape as put_report. */
+#define PA_SQL_WITHDRAW_NAME    "pa_withdraw_report"
+#define PA_SQL_WITHDRAW_NPARAMS 10
+#define PA_SQL_WITHDRAW                                                                            \
+    "SELECT status, report_pk, reason, detail, current_revision FROM pingan.withdraw_report("      \
+    "$1, $2, $3, $4::date, $5::int, $6::timestamptz, $7, $8, $9, $10)"
 
 /* Files a refused submission (or frame) and its refused reports in one call:
  * $1 the quarantine id to add to (NULL: a new row), $2 sender, $3 worker,

@@ -228,6 +228,13 @@ void pa_validate_report(const pa_catalog_t *cat, const pa_report_t *r, int64_t n
                         "submitted_at_ms %lld is %lld s in the future",
                         (long long)r->submitted_at_ms,
                         (long long)((r->submitted_at_ms - now_ms) / 1000));
+    /* A void revision withdraws its period: it carries nothing to count. */
+    if (r->withdraw && r->n_values)
+        pa_problems_add(pr, PA_REASON_WITHDRAW_WITH_VALUES, "values",
+                        "a void revision (withdraw) carries no values, this one has %zu",
+                        r->n_values);
+    if (r->withdraw)
+        return;
     if (r->n_values == 0 && !s_flagged(pr, "values"))
         pa_problems_add(pr, PA_REASON_MISSING_FIELD, "values", "the report has no values");
     s_flags_t fl = {pr, 0, pr->n};

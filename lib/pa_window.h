@@ -21,6 +21,7 @@ typedef struct {
     size_t n_values;
     uint32_t file;  /* index of its file in the producer's list */
     uint32_t line0; /* its values' lines start at the flight's lines[line0] */
+    bool withdraw;  /* a void revision (pa_producer_withdraw) */
 } pa_summary_t;
 
 typedef struct {

@@ -395,6 +395,44 @@ static void s_answer(pa_worker_t *self, const unsigned char *id, size_t id_len,
     free(body);
 }
 
+/* A dry run is judged at once, on its own, in a transaction that is rolled
+ * back (pa_store_judge), and answered with a receipt marked dry_run. It is
+ * counted apart: nothing of it is received, stored or rejected. */
+static void s_dry_run(pa_worker_t *self, const unsigned char *id, size_t id_len,
+                      const unsigned char *tag, size_t tag_len, pa_submission_t *sub)
+{
+    pa_err_t err;
+    pa_err_clear(&err);
+    uint8_t *body = NULL;
+    size_t len = 0, rejected = 0;
+    int rc = pa_store_judge(self->store, sub, &err);
+    if (rc == PA_ERETRY && pa_store_reconnect(self->store, &err) == PA_OK)
+        rc = pa_store_judge(self->store, sub, &err);
+    pa_metrics_add(self->metrics, PA_METRIC_DRY_RUN_SUBMISSIONS, 1);
+    if (rc != PA_OK) {
+        pa_log_warn(self->log, "error=%s sender=%s could not judge a dry run: %s", pa_err_name(rc),
+                    sub->sender, err.msg);
+        bool transient = rc == PA_ERETRY;
+        s_reply_failure(self, id, id_len, tag, tag_len,
+                        transient ? PA_STATUS_RETRY_LATER : PA_STATUS_REJECTED,
+                        transient ? PA_REASON_STORE_UNAVAILABLE : PA_REASON_INVALID_FIELD,
+                        transient ? "the worker could not judge this dry run: resend later"
+                                  : "the database refused to judge this dry run");
+        return;
+    }
+    for (size_t i = 0; i < sub->n_items; i++)
+        rejected += sub->items[i].status == PA_STATUS_REJECTED;
+    pa_metrics_add(self->metrics, PA_METRIC_DRY_RUN_REPORTS, sub->n_items);
+    pa_metrics_add(self->metrics, PA_METRIC_DRY_RUN_REJECTED, rejected);
+    pa_log_info(self->log, "sender=%s reports=%zu would_reject=%zu dry run judged, nothing stored",
+                sub->sender, sub->n_items, rejected);
+    if (pa_codec_encode_receipt(sub, self->name, &body, &len, &err) == PA_OK)
+        s_send(self, id, id_len, tag, tag_len, body, len);
+    else
+        pa_log_error(self->log, "could not encode a receipt: %s", err.msg);
+    free(body);
+}
+
 /* Handles one complete message: frames[0] is the routing id. */
 static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
 {
@@ -470,7 +508,14 @@ static void s_handle(pa_worker_t *self, zmq_msg_t *frames, size_t n)
         pa_validate_report(self->cat, sub->items[i].report, now, &sub->items[i].problems);
     if (self->zap) /* per frame, so that a revoked key on an open connection stops here */
         pa_zap_authorise(self->zap, pa_net_user_id(&frames[3]), sub);
+    /* For the audit of a withdrawal: which key asked. */
+    snprintf(sub->key, sizeof sub->key, "%s", pa_net_user_id(&frames[3]));
     pa_log_debug(self->log, "reports=%zu sender=%s submission received", sub->n_items, sub->sender);
+    if (sub->dry_run) {
+        s_dry_run(self, id, id_len, tag, tag_len, sub);
+        pa_submission_destroy(&sub);
+        return;
+    }
     size_t n_items = sub->n_items;
     /* The batch is budgeted by what it holds in memory, not by wire bytes. */
     if (pa_batch_add(self->batch, id, id_len, tag, tag_len, sub, pa_submission_mem_bytes(sub),
@@ -525,14 +570,21 @@ static void s_log_item(pa_worker_t *self, const pa_submission_t *sub, const pa_i
     const pa_report_t *r = it->report;
     char period[PA_PERIOD_SIZE];
     pa_period_format(&r->period, period);
-    if (it->status == PA_STATUS_STORED) {
+    if (it->status == PA_STATUS_STORED && r->withdraw) {
+        pa_metrics_add(self->metrics, PA_METRIC_WITHDRAWN, 1);
+        pa_log_info(self->log,
+                    "report=%s district=%s period=%s revision=%u sender=%s key=%s withdrawn",
+                    r->report_id, r->district, period, r->revision, sub->sender, sub->key);
+    } else if (it->status == PA_STATUS_STORED) {
         pa_metrics_add(self->metrics, PA_METRIC_STORED, 1);
         pa_log_debug(self->log, "report=%s district=%s period=%s revision=%u values=%zu stored",
                      r->report_id, r->district, period, r->revision, r->n_values);
-    } else if (it->status == PA_STATUS_DUPLICATE) {
-        pa_metrics_add(self->metrics, PA_METRIC_DUPLICATE, 1);
-        pa_log_debug(self->log, "report=%s district=%s period=%s duplicate", r->report_id,
-                     r->district, period);
+    } else if (it->status == PA_STATUS_DUPLICATE || it->status == PA_STATUS_SUPERSEDED) {
+        bool dup = it->status == PA_STATUS_DUPLICATE;
+        pa_metrics_add(self->metrics, dup ? PA_METRIC_DUPLICATE : PA_METRIC_SUPERSEDED, 1);
+        pa_log_debug(self->log, "report=%s district=%s period=%s revision=%u current=%u %s",
+                     r->report_id, r->district, period, r->revision, it->current_revision,
+                     dup ? "duplicate" : "superseded");
     } else {
         const pa_problem_t *p = it->problems.n ? &it->problems.items[0] : NULL;
         if (it->status == PA_STATUS_REJECTED)

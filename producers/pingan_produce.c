@@ -1,7 +1,8 @@
 /* pingan-produce - send district report files to pingan workers.
  * Thin main: options, then pa_producer; this program prints what became of
  * each report (stdout, the --errors CSV) and checks every write. Exit 0
- * when every report was stored (or already was), 1 when any was rejected,
+ * when every report was stored (or already was: duplicate, superseded), 1
+ * when any was rejected,
  * 2 for usage, I/O or delivery failures, or when not everything was
  * settled (stopped, deadline, no worker). */
 #include <csv.h>
@@ -19,6 +20,9 @@
 #include "pa_form.h"
 #include "pa_log.h"
 #include "pa_producer.h"
+#include "pa_tally.h"
+
+#define PA_DEFAULT_CONNECT "tcp://127.0.0.1:5555"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -29,8 +33,9 @@ static void s_on_signal(int sig)
 }
 
 static const pa_opt_t s_opts[] = {
-    {"connect", "PINGAN_CONNECT", "tcp://127.0.0.1:5555", PA_OPT_STR,
-     offsetof(pa_producer_config_t, connect), "worker endpoints, comma-separated"},
+    {"connect", "PINGAN_CONNECT", "", PA_OPT_STR, offsetof(pa_producer_config_t, connect),
+     "worker endpoints, comma-separated (default " PA_DEFAULT_CONNECT
+     "; a --dry-run asks a worker only when given)"},
     {"sender", "PINGAN_SENDER", "", PA_OPT_STR, offsetof(pa_producer_config_t, sender),
      "name of this producer in the audit trail (default host:pid)"},
     {"format", "PINGAN_FORMAT", "", PA_OPT_STR, offsetof(pa_producer_config_t, format),
@@ -46,7 +51,13 @@ static const pa_opt_t s_opts[] = {
     {"deadline", "PINGAN_DEADLINE", "0", PA_OPT_INT, offsetof(pa_producer_config_t, deadline_s),
      "seconds the whole run may take, then give up what is unsettled (0 = no bound)"},
     {"dry-run", "PINGAN_DRY_RUN", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, dry_run),
-     "check the files, send nothing"},
+     "judge the files as a real submission would, store nothing (with --connect: the worker "
+     "judges; without: syntax only)"},
+    {"withdraw", NULL, "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, withdraw),
+     "instead of files, withdraw what is stored for --district and --period by a void revision "
+     "--revision (above the current one)"},
+    {"revision", NULL, "0", PA_OPT_INT, offsetof(pa_producer_config_t, revision),
+     "with --withdraw: the void revision"},
     {"quiet", "PINGAN_QUIET", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, quiet),
      "print only rejections and the summary"},
     {"progress", "PINGAN_PROGRESS", "0", PA_OPT_BOOL, offsetof(pa_producer_config_t, progress),
@@ -71,9 +82,9 @@ static const pa_opt_t s_opts[] = {
      "write the CSV form of --district for --period: every expected row, values blank (needs "
      "--connect)"},
     {"district", "PINGAN_DISTRICT", "", PA_OPT_STR, offsetof(pa_producer_config_t, district),
-     "district code for --status and --template"},
+     "district code for --withdraw, --status and --template"},
     {"period", "PINGAN_PERIOD", "", PA_OPT_STR, offsetof(pa_producer_config_t, period),
-     "period for --template, or to narrow --status (2024-03, 2024-Q1, ...)"},
+     "period for --withdraw and --template, or to narrow --status (2024-03, 2024-Q1, ...)"},
     {"since", "PINGAN_SINCE", "", PA_OPT_STR, offsetof(pa_producer_config_t, since),
      "--status: only what the worker received since this day (YYYY-MM-DD, China time)"},
     {"output", "PINGAN_OUTPUT", "", PA_OPT_STR, offsetof(pa_producer_config_t, output),
@@ -87,7 +98,15 @@ typedef struct {
     FILE *out;
     FILE *errors; /* --errors CSV, or NULL */
     int out_errno, errors_errno;
+    pa_tally_t *tally; /* the summary table; NULL when out of memory */
+    bool tally_failed;
 } s_sink_t;
+
+static void s_count(s_sink_t *s, const pa_summary_t *r, int status, const pa_problems_t *pr)
+{
+    if (s->tally && pa_tally_add(s->tally, r->district, r->period, status, pr, NULL) != PA_OK)
+        s->tally_failed = true;
+}
 
 static void s_check(FILE *f, int rc, int *saved)
 {
@@ -114,7 +133,7 @@ static void s_place(char *buf, size_t size, const pa_where_t *w)
 }
 
 static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_problem_t *p,
-                              const pa_where_t *w)
+                              const pa_where_t *w, bool dry_run)
 {
     char place[600], value[80] = "";
     s_place(place, sizeof place, w);
@@ -125,8 +144,9 @@ static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_probl
     else if (w && w->indicator[0])
         snprintf(value, sizeof value, "%s: ", w->indicator);
     s_check(s->out,
-            fprintf(s->out, "%srejected %s %s %s: %s%s: %s (%s)\n", place, r->district, r->period,
-                    r->report_id, value, p->field[0] ? p->field : "report", p->message,
+            fprintf(s->out, "%s%s %s %s %s: %s%s: %s (%s)\n", place,
+                    dry_run ? "would reject" : "rejected", r->district, r->period, r->report_id,
+                    value, p->field[0] ? p->field : "report", p->message,
                     pa_reason_name(p->reason)),
             &s->out_errno);
     if (!s->errors)
@@ -148,23 +168,59 @@ static void s_print_rejection(s_sink_t *s, const pa_summary_t *r, const pa_probl
     s_csv_field(s, r->report_id, true);
 }
 
-static void s_on_settled(void *arg, const pa_summary_t *r, int status,
-                         const pa_problems_t *problems, const pa_where_t *where)
+/* The verb of a settled line: "stored" or, in a dry run, "would store". */
+static const char *s_verb(int status, bool dry_run)
+{
+    switch (status) {
+    case PA_STATUS_STORED:
+        return dry_run ? "would store" : "stored";
+    case PA_STATUS_DUPLICATE:
+        return dry_run ? "would be duplicate" : "duplicate";
+    case PA_STATUS_SUPERSEDED:
+        return dry_run ? "would be superseded" : "superseded";
+    default:
+        return dry_run ? "would reject" : "rejected";
+    }
+}
+
+static void s_on_settled(void *arg, const pa_summary_t *r, const pa_verdict_t *v)
 {
     s_sink_t *s = arg;
-    if (status == PA_STATUS_STORED || status == PA_STATUS_DUPLICATE) {
+    const char *verb = s_verb(v->status, v->dry_run);
+    s_count(s, r, v->status, v->problems);
+    if (r->withdraw && (v->status == PA_STATUS_STORED || v->status == PA_STATUS_DUPLICATE)) {
+        verb = v->status == PA_STATUS_DUPLICATE ? "already withdrawn"
+               : v->dry_run                     ? "would withdraw"
+                                                : "withdrawn";
         if (!s->cfg->quiet)
             s_check(s->out,
-                    fprintf(s->out, "%s %s %s r%u %s values=%zu\n", pa_status_name(status),
-                            r->district, r->period, r->revision, r->report_id, r->n_values),
+                    fprintf(s->out, "%s %s %s r%u %s\n", verb, r->district, r->period, r->revision,
+                            r->report_id),
                     &s->out_errno);
         return;
     }
+    if (v->status == PA_STATUS_STORED || v->status == PA_STATUS_DUPLICATE) {
+        if (!s->cfg->quiet)
+            s_check(s->out,
+                    fprintf(s->out, "%s %s %s r%u %s values=%zu\n", verb, r->district, r->period,
+                            r->revision, r->report_id, r->n_values),
+                    &s->out_errno);
+        return;
+    }
+    if (v->status == PA_STATUS_SUPERSEDED) {
+        if (!s->cfg->quiet)
+            s_check(s->out,
+                    fprintf(s->out, "%s %s %s r%u %s: r%u is current\n", verb, r->district,
+                            r->period, r->revision, r->report_id, v->current_revision),
+                    &s->out_errno);
+        return;
+    }
+    const pa_problems_t *problems = v->problems;
     pa_problem_t none = {PA_REASON_NONE, "", "rejected without a stated reason"};
     if (!problems || !problems->n)
-        s_print_rejection(s, r, &none, NULL);
+        s_print_rejection(s, r, &none, NULL, v->dry_run);
     for (size_t i = 0; problems && i < problems->n; i++)
-        s_print_rejection(s, r, &problems->items[i], where ? &where[i] : NULL);
+        s_print_rejection(s, r, &problems->items[i], v->where ? &v->where[i] : NULL, v->dry_run);
 }
 
 /* A syntax error as a row of --errors: "FILE:LINE:COL: field: reason"
@@ -203,6 +259,7 @@ static void s_on_syntax(void *arg, const char *file, const char *message)
 static void s_on_failed(void *arg, const pa_summary_t *r, const char *why)
 {
     s_sink_t *s = arg;
+    s_count(s, r, PA_STATUS_NONE, NULL);
     s_check(s->out,
             fprintf(s->out, "failed %s %s %s: %s\n", r->district, r->period, r->report_id, why),
             &s->out_errno);
@@ -228,6 +285,22 @@ static void s_on_progress(void *arg, const pa_producer_stats_t *st, int64_t elap
             (unsigned long long)st->sent, (unsigned long long)st->reports,
             (unsigned long long)acked, rate, eta, (double)elapsed_ms / 1000.0,
             final ? " done" : "");
+}
+
+/* The summary tables on stderr, after the per-report lines. */
+static void s_print_tally(s_sink_t *s, bool dry_run)
+{
+    pa_buf_t b = {0};
+    if (s->tally)
+        pa_tally_render(s->tally,
+                        dry_run ? "dry run: what a real submission would do (nothing was stored)"
+                                : "summary: what became of the reports",
+                        &b);
+    if (b.failed || s->tally_failed || !s->tally)
+        fprintf(stderr, "pingan-produce: out of memory: the summary table is incomplete\n");
+    if (b.len)
+        fwrite(b.data, 1, b.len, stderr);
+    pa_buf_free(&b);
 }
 
 /* Flushes and closes what was written; false (after saying why) if any
@@ -358,13 +431,15 @@ int main(int argc, char **argv)
         "usage: pingan-produce [OPTIONS] FILE... (FILE may be - for stdin)\n"
         "       pingan-produce --connect EP --status --district CODE [--period P|--since DATE]\n"
         "       pingan-produce --connect EP --list-indicators\n"
+        "       pingan-produce [OPTIONS] --withdraw --district CODE --period P --revision N\n"
         "       pingan-produce --connect EP --template --district CODE --period P [--output "
         "FILE]\n"
-        "Sends district report files (CSV or JSON) to pingan workers, or asks a worker what a\n"
+        "Sends district report files (CSV or JSON) to pingan workers (--dry-run --connect EP: the\n"
+        "worker judges them and stores nothing), or asks a worker what a\n"
         "district submitted, the indicator catalogue, or the CSV form to fill.\n",
-        "exit status: 0 all stored (a question answered), 1 some rejected (a question refused), "
+        "exit status: 0 all stored (or already: duplicate, superseded; a question answered), 1 some rejected (a question refused), "
         "2 usage, I/O or delivery error, or not every report settled (stopped, --deadline, no "
-        "worker)",
+        "worker). A --dry-run exits as the real run would.",
         true, offsetof(pa_producer_config_t, log_level)};
     int first = 0, level = 0;
     int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
@@ -372,10 +447,18 @@ int main(int argc, char **argv)
         return done;
     if (cfg.status || cfg.list_indicators || cfg.template_csv)
         return s_ask_main(&cfg, argc, argv, first);
-    if (first >= argc) {
+    if (cfg.withdraw && first < argc) {
+        fprintf(stderr, "pingan-produce: --withdraw takes no FILE: it sends one void revision for "
+                        "--district, --period and --revision\n");
+        return 2;
+    }
+    if (!cfg.withdraw && first >= argc) {
         fprintf(stderr, "pingan-produce: no input file (see --help)\n");
         return 2;
     }
+    if (!cfg.dry_run && (!cfg.connect || !*cfg.connect))
+        cfg.connect = PA_DEFAULT_CONNECT;
+    bool offline = pa_producer_offline(&cfg);
     if (pa_producer_config_validate(&cfg, &err) != PA_OK) {
         fprintf(stderr, "pingan-produce: %s\n", err.msg);
         return 2;
@@ -392,7 +475,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    s_sink_t sink = {&cfg, stdout, NULL, 0, 0};
+    s_sink_t sink = {&cfg, stdout, NULL, 0, 0, pa_tally_new(), false};
     if (cfg.errors && *cfg.errors) {
         sink.errors = fopen(cfg.errors, "w");
         if (!sink.errors) {
@@ -414,14 +497,21 @@ int main(int argc, char **argv)
         s_close_outputs(&sink);
         return 2;
     }
+    if (cfg.withdraw && pa_producer_withdraw(producer, cfg.district, cfg.period,
+                                             cfg.revision > 0 ? (uint32_t)cfg.revision : 0, &s_stop,
+                                             &err) != PA_OK) {
+        fprintf(stderr, "pingan-produce: %s\n", err.msg);
+        exit_code = 2;
+    }
     for (int i = first; i < argc && !s_stop; i++) {
         if (pa_producer_send_file(producer, argv[i], &s_stop, &err) != PA_OK) {
             fprintf(stderr, "pingan-produce: %s\n", err.msg);
             exit_code = 2;
             if (err.code == PA_ESTOP || err.code == PA_ETIMEOUT)
                 break;
-        } else if (cfg.dry_run) {
-            s_check(stdout, printf("%s: ok\n", argv[i]), &sink.out_errno);
+        } else if (offline) {
+            s_check(stdout, printf("%s: ok (syntax only: no worker was asked)\n", argv[i]),
+                    &sink.out_errno);
         }
     }
     pa_err_t ferr;
@@ -437,18 +527,24 @@ int main(int argc, char **argv)
     pa_producer_destroy(&producer);
     if (!s_close_outputs(&sink))
         exit_code = 2;
-    uint64_t settled = st.stored + st.duplicate + st.rejected;
+    s_print_tally(&sink, cfg.dry_run);
+    pa_tally_destroy(&sink.tally);
+    uint64_t settled = st.stored + st.duplicate + st.superseded + st.rejected;
     uint64_t unsettled = st.failed + st.unsent;
     fprintf(stderr,
             "pingan-produce: reports=%llu values=%llu stored=%llu duplicate=%llu "
-            "rejected=%llu failed=%llu unsent=%llu settled=%llu unsettled=%llu receipts=%llu%s\n",
+            "rejected=%llu failed=%llu unsent=%llu settled=%llu unsettled=%llu receipts=%llu "
+            "superseded=%llu%s\n",
             (unsigned long long)st.reports, (unsigned long long)st.values,
             (unsigned long long)st.stored, (unsigned long long)st.duplicate,
             (unsigned long long)st.rejected, (unsigned long long)st.failed,
             (unsigned long long)st.unsent, (unsigned long long)settled,
             (unsigned long long)unsettled, (unsigned long long)st.receipts,
-            cfg.dry_run ? " (dry run: nothing sent)" : "");
-    if (exit_code == 0 && (unsettled || settled < st.reports) && !cfg.dry_run)
+            (unsigned long long)st.superseded,
+            offline       ? " (dry run, syntax only: no worker was asked, nothing was sent)"
+            : cfg.dry_run ? " (dry run: nothing was stored)"
+                          : "");
+    if (exit_code == 0 && (unsettled || settled < st.reports) && !offline)
         exit_code = 2;
     if (exit_code == 0 && st.rejected)
         exit_code = 1;

@@ -28,7 +28,7 @@ CREATE OR REPLACE FUNCTION pingan.put_report(
     p_digest       text,
     p_value_count  int,
     p_raw          bytea)
-RETURNS TABLE (status text, report_pk bigint, reason text, detail text)
+RETURNS TABLE (status text, report_pk bigint, reason text, detail text, current_revision int)
 LANGUAGE plpgsql
 VOLATILE
 SET plan_cache_mode = force_custom_plan
@@ -38,6 +38,10 @@ DECLARE
     v_digest    text;
     v_report_id text;
     v_max_rev   int;
+    v_district  text;
+    v_ptype     text;
+    v_pstart    date;
+    v_rev       int;
 BEGIN
     -- Serialize workers on the same district and period, so that the checks
     -- below and the insert see one consistent state (revision order, conflicts).
@@ -46,22 +50,34 @@ BEGIN
     -- in the batch. The same report_id sent at once for another district or
     -- period takes another lock; the ON CONFLICT below covers that race.
 
-    -- 0. A report an operator voided stays voided: sending it again must not
-    -- bring it back (the producer may still be resending it).
-    IF EXISTS (SELECT 1 FROM pingan.voided_report AS x WHERE x.report_id = p_report_id) THEN
+    -- 0. A report an operator voided, or its district withdrew, stays voided:
+    -- sending it again must not bring it back (the producer may still be
+    -- resending it).
+    SELECT x.void_reason INTO v_report_id FROM pingan.voided_report AS x WHERE x.report_id = p_report_id;
+    IF FOUND THEN
         status := 'rejected'; report_pk := NULL; reason := 'report_id_conflict';
-        detail := 'report_id was voided by an operator (pingan.voided_report); send a new report_id';
+        detail := CASE WHEN v_report_id LIKE 'withdrawn by void revision %'
+                       THEN 'report_id was ' || v_report_id || '; send a new report_id'
+                       ELSE 'report_id was voided by an operator (pingan.voided_report); send a new report_id'
+                  END;
         RETURN NEXT;
         RETURN;
     END IF;
 
-    -- 1. The idempotency key.
-    SELECT r.id, r.content_digest INTO v_id, v_digest
+    -- 1. The idempotency key. The same content again is a duplicate while it
+    -- is current, and superseded once a higher revision replaced it.
+    SELECT r.id, r.content_digest, r.district_code, r.period_type, r.period_start, r.revision
+    INTO v_id, v_digest, v_district, v_ptype, v_pstart, v_rev
     FROM pingan.report AS r
     WHERE r.report_id = p_report_id;
     IF FOUND THEN
         IF v_digest = p_digest THEN
-            status := 'duplicate'; report_pk := v_id; reason := NULL; detail := NULL;
+            SELECT max(r.revision) INTO v_max_rev
+            FROM pingan.report AS r
+            WHERE r.district_code = v_district AND r.period_type = v_ptype
+              AND r.period_start = v_pstart;
+            status := CASE WHEN v_max_rev > v_rev THEN 'superseded' ELSE 'duplicate' END;
+            report_pk := v_id; reason := NULL; detail := NULL; current_revision := v_max_rev;
         ELSE
             status := 'rejected'; report_pk := NULL; reason := 'report_id_conflict';
             detail := 'report_id already stored with other content';
@@ -79,12 +95,32 @@ BEGIN
       AND r.revision = p_revision;
     IF FOUND THEN
         IF v_digest = p_digest THEN
-            status := 'duplicate'; report_pk := v_id; reason := NULL; detail := NULL;
+            SELECT max(r.revision) INTO v_max_rev
+            FROM pingan.report AS r
+            WHERE r.district_code = p_district AND r.period_type = p_period_type
+              AND r.period_start = p_period_start;
+            status := CASE WHEN v_max_rev > p_revision THEN 'superseded' ELSE 'duplicate' END;
+            report_pk := v_id; reason := NULL; detail := NULL; current_revision := v_max_rev;
         ELSE
             status := 'rejected'; report_pk := NULL; reason := 'revision_conflict';
             detail := format('revision %s of this district and period is already stored with other '
                              'content (report_id %s); send a higher revision', p_revision, v_report_id);
         END IF;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    -- 2b. A withdrawal (pingan.withdrawal) is a revision of its period too:
+    -- what follows it must carry a higher one.
+    SELECT max(w.revision) INTO v_rev
+    FROM pingan.withdrawal AS w
+    WHERE w.district_code = p_district
+      AND w.period_type = p_period_type
+      AND w.period_start = p_period_start;
+    IF v_rev >= p_revision THEN
+        status := 'rejected'; report_pk := NULL; reason := 'stale_revision';
+        detail := format('revision %s is not above void revision %s, which withdrew this district '
+                         'and period', p_revision, v_rev);
         RETURN NEXT;
         RETURN;
     END IF;
@@ -105,6 +141,7 @@ BEGIN
     -- 3b. No single message may pin the period: a revision may exceed the
     -- highest stored one (0 when none) by at most pingan.revision_step(), so
     -- that revision 2147483647 cannot make every later correction stale.
+    v_max_rev := greatest(v_max_rev, v_rev);
     IF p_revision::bigint - coalesce(v_max_rev, 0) > pingan.revision_step() THEN
         status := 'rejected'; report_pk := NULL; reason := 'revision_jump';
         detail := format('revision %s is more than %s above the highest stored revision %s of this '
@@ -154,6 +191,7 @@ COMMENT ON FUNCTION pingan.put_report(text, text, text, date, date, int, timesta
                                       int, bytea) IS
     'Stores one validated report row, idempotently. Returns one row: '
     '(stored, new id) | (duplicate, existing id) when report_id, or district+period+revision, is already '
-    'stored with the same content_digest | (rejected, null, report_id_conflict | revision_conflict | '
+    'stored with the same content_digest and is current | (superseded, existing id, current_revision) when '
+    'it is stored but a higher revision replaced it | (rejected, null, report_id_conflict | revision_conflict | '
     'stale_revision | revision_jump, detail). On stored, the caller COPYs the values with report_pk = the id, in the same '
     'transaction. Call it under READ COMMITTED: each check must see reports committed while it waited on the lock.';

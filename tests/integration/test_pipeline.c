@@ -256,15 +256,27 @@ Test(pipeline, standard_input_and_dry_run)
     pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
     pa_testenv_bin("pingan-produce", bin, sizeof bin);
 
-    /* --dry-run checks the file and sends nothing. */
+    /* --dry-run with --connect: the worker judges every report, stores nothing. */
     char *dry[] = {bin, "--connect", ep, "--dry-run", csv, NULL};
     pid_t p = pa_testenv_spawn(dry, NULL, pa_testenv_tmp("p7.out", out, sizeof out),
                                pa_testenv_tmp("p7.err", err, sizeof err));
     cr_assert_eq(pa_testenv_wait(p, 60000), 0);
     char *text = pa_testenv_slurp(out);
-    cr_assert(strstr(text, ": ok"), "%s", text);
+    cr_assert_eq(s_count_lines(text, "would store "), 4, "%s", text);
+    free(text);
+    text = pa_testenv_slurp(err);
+    cr_assert(strstr(text, "(dry run: nothing was stored)"), "%s", text);
     free(text);
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 0);
+    /* Without --connect it checks only what it can offline, and says so. */
+    char *offline[] = {bin, "--dry-run", csv, NULL};
+    p = pa_testenv_spawn(offline, NULL, out, err);
+    cr_assert_eq(pa_testenv_wait(p, 60000), 0);
+    text = pa_testenv_slurp(out);
+    char want[600];
+    snprintf(want, sizeof want, "%s: ok (syntax only: no worker was asked)\n", csv);
+    cr_assert_str_eq(text, want);
+    free(text);
 
     /* An extra column is refused, naming the valid ones, unless it is ignored. */
     char extra[512];

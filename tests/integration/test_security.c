@@ -669,3 +669,73 @@ Test(security, the_worker_role_stores_and_aggregates_but_cannot_change_the_schem
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pg_class WHERE relname = 'mine'"), 0);
     s_drop_login(user);
 }
+
+/* pingan-produce --withdraw with key NAME for district; its exit status. */
+static int s_withdraw(s_scene_t *sc, const char *name, const char *district)
+{
+    char bin[512], key[600], server_key[600];
+    char *argv[] = {pa_testenv_bin("pingan-produce", bin, sizeof bin),
+                    "--connect",
+                    sc->ep,
+                    "--deadline",
+                    "10",
+                    "--key",
+                    s_path(&sc->k, name, "secret", key, sizeof key),
+                    "--server-key",
+                    s_path(&sc->k, "worker", "public", server_key, sizeof server_key),
+                    "--withdraw",
+                    "--district",
+                    (char *)district,
+                    "--period",
+                    "2024-03",
+                    "--revision",
+                    "2",
+                    NULL};
+    return pa_testenv_wait(pa_testenv_spawn(argv, NULL, sc->out, sc->err), 30000);
+}
+
+Test(security, a_withdrawal_needs_a_key_that_may_write_the_district_and_records_it)
+{
+    s_scene_t sc;
+    s_scene(&sc, "wd", NULL, true);
+    cr_assert_eq(s_scene_produce(&sc, "wanzhou", "fuling"), 2, "a wrong server key: no receipt");
+    int status = s_produce(&sc.k, sc.ep, "fuling", "worker", sc.csv, sc.out, sc.err);
+    cr_assert_eq(status, 1, "fuling stores its own district only");
+    status = s_scene_produce(&sc, "wanzhou", "worker");
+    cr_assert_eq(status, 1);
+    cr_assert_eq(s_reports(), 2);
+    /* wanzhou may not withdraw fuling's report. */
+    status = s_withdraw(&sc, "wanzhou", "500102");
+    char *text = pa_testenv_slurp(sc.out);
+    cr_assert_eq(status, 1, "%s", text);
+    cr_assert(strstr(text, "rejected 500102 2024-03 "), "%s", text);
+    cr_assert(strstr(text, "(unauthorized_district)"), "%s", text);
+    free(text);
+    cr_assert_eq(s_reports(), 2);
+    /* Its own: withdrawn, with its key on record. */
+    status = s_withdraw(&sc, "wanzhou", "500101");
+    text = pa_testenv_slurp(sc.out);
+    cr_assert_eq(status, 0, "%s", text);
+    cr_assert(strstr(text, "withdrawn 500101 2024-03 r2 "), "%s", text);
+    free(text);
+    char path[600];
+    char *pub = pa_testenv_slurp(s_path(&sc.k, "wanzhou", "public", path, sizeof path));
+    char *end = pub + strlen(pub);
+    while (end > pub && (end[-1] == '\n' || end[-1] == ' '))
+        *--end = '\0';
+    char *z85 = pub; /* the file's last word is the key */
+    for (char *c = pub; *c; c++)
+        if (*c == ' ' || *c == '\n')
+            z85 = c + 1;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pingan.withdrawal WHERE district_code = '500101' AND "
+             "sender_key = '%s'",
+             z85);
+    cr_assert_eq(pa_testdb_long(&s_db, sql), 1, "key %s", z85);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report WHERE district_code "
+                                       "= '500101'"),
+                 0);
+    free(pub);
+    s_scene_end(&sc);
+}

@@ -892,3 +892,49 @@ Test(codec, destroy_is_null_safe)
     cr_assert_null(sub);
     cr_assert_null(rec);
 }
+
+Test(codec, dry_run_withdraw_and_superseded_travel_both_ways)
+{
+    pa_report_t *r[2];
+    r[0] = s_report("old-r1", "500101", PA_PERIOD_YEAR, "2023-01-01", 1, 1);
+    s_add_count(r[0], "ws_deaths", "", 1);
+    r[1] = s_report("void-r3", "500101", PA_PERIOD_YEAR, "2022-01-01", 1, 3);
+    r[1]->withdraw = true;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(pa_codec_encode_request("p", true, r, 2, &buf, &len, NULL), PA_OK);
+    pa_submission_t *sub = s_decode(buf, len);
+    free(buf);
+    cr_expect(sub->dry_run);
+    cr_expect_not(sub->items[0].report->withdraw);
+    cr_expect(sub->items[1].report->withdraw);
+    cr_expect_eq(sub->items[1].report->n_values, 0);
+    sub->items[0].status = PA_STATUS_SUPERSEDED;
+    sub->items[0].current_revision = 2;
+    sub->items[1].status = PA_STATUS_STORED;
+    cr_assert_eq(pa_codec_encode_receipt(sub, "w", &buf, &len, NULL), PA_OK);
+    pa_receipt_t *rec = NULL;
+    cr_assert_eq(pa_codec_decode_receipt(buf, len, &rec, NULL), PA_OK);
+    free(buf);
+    cr_expect(rec->dry_run);
+    cr_assert_eq(rec->n_entries, 2);
+    cr_expect_eq(rec->entries[0].status, PA_STATUS_SUPERSEDED);
+    cr_expect_eq(rec->entries[0].current_revision, 2);
+    cr_expect_eq(rec->entries[1].current_revision, 0);
+    pa_receipt_destroy(&rec);
+    pa_submission_destroy(&sub);
+    /* A real submission says so too, and a void revision has its own id. */
+    cr_assert_eq(pa_codec_encode_submission("p", r, 1, &buf, &len, NULL), PA_OK);
+    sub = s_decode(buf, len);
+    free(buf);
+    cr_expect_not(sub->dry_run);
+    pa_submission_destroy(&sub);
+    char plain[PA_REPORT_ID_SIZE], withdrawn[PA_REPORT_ID_SIZE];
+    r[1]->withdraw = false;
+    pa_report_digest(r[1], plain);
+    r[1]->withdraw = true;
+    pa_report_digest(r[1], withdrawn);
+    cr_expect_str_neq(plain, withdrawn);
+    for (size_t i = 0; i < 2; i++)
+        pa_report_destroy(&r[i]);
+}
