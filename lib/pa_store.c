@@ -461,6 +461,13 @@ static void s_field_float8(pa_buf_t *b, double v)
     pa_buf_be(b, bits, 8);
 }
 
+/* A date: days since 1970-01-01 here, since 2000-01-01 in PostgreSQL. */
+static void s_field_date(pa_buf_t *b, int32_t days)
+{
+    pa_buf_be(b, 4, 4);
+    pa_buf_be(b, (uint32_t)(days - 10957), 4);
+}
+
 static void s_field_null(pa_buf_t *b)
 {
     pa_buf_be(b, 0xffffffffu, 4);
@@ -486,7 +493,7 @@ static int s_copy_values(pa_store_t *self, pa_submission_t *const *subs, size_t 
                 continue;
             for (size_t j = 0; j < it->report->n_values; j++) {
                 const pa_value_t *v = &it->report->values[j];
-                pa_buf_be(&b, 6, 2); /* fields per tuple */
+                pa_buf_be(&b, 7, 2); /* fields per tuple */
                 s_field_int8(&b, it->pk);
                 s_field_text(&b, v->indicator);
                 if (v->town[0])
@@ -502,6 +509,7 @@ static int s_copy_values(pa_store_t *self, pa_submission_t *const *subs, size_t 
                     s_field_float8(&b, v->numerator);
                     s_field_float8(&b, v->denominator);
                 }
+                s_field_date(&b, it->report->period.start); /* the partition key */
             }
             if (b.failed) {
                 rc = pa_err_set(err, PA_ENOMEM, "out of memory building COPY data");

@@ -55,7 +55,8 @@
     "SELECT queued_keys, extract(epoch FROM oldest_age) FROM pingan.v_aggregate_lag"
 
 #define PA_SQL_COPY_VALUES                                                                         \
-    "COPY pingan.value (report_pk, indicator_code, town_code, count, numerator, denominator) "     \
+    "COPY pingan.value (report_pk, indicator_code, town_code, count, numerator, denominator, "     \
+    "period_start) "                                                                               \
     "FROM STDIN WITH (FORMAT binary)"
 
 #endif

@@ -8,11 +8,13 @@ build="$1"
 compose="${2:-$root/docker-compose.yml}"
 status=0
 # service -> program: the image's entrypoints (migrate and worker run the
-# worker through the password wrapper, producer the producer).
+# worker through the password wrapper, producer the producer, tests the
+# check script, which hands PINGAN_KEY_FILE and the like to the producer).
 program_of() {
   case "$1" in
-    migrate | worker) echo pingan-worker ;;
-    producer) echo pingan-produce ;;
+    migrate | worker) echo "$build/pingan-worker" ;;
+    producer) echo "$build/pingan-produce" ;;
+    tests) echo "$root/scripts/topology-check.sh" ;;
     *) echo "" ;;
   esac
 }
@@ -34,10 +36,10 @@ awk '
   }' "$compose" | sort -u | while IFS=$'\t' read -r svc token; do
   prog="$(program_of "$svc")"
   [ -n "$prog" ] || continue
-  if ! "$build/$prog" --help 2>&1 | grep -qE -- "(^|[ \[])${token}([ =]|\]|$)"; then
+  if ! "$prog" --help 2>&1 | grep -qE -- "(^|[ \[])${token}([ =]|\]|$)"; then
     echo "docker-compose.yml: service $svc gives $token, which $prog --help does not list" >&2
     exit 1
   fi
-  echo "$svc: $token ($prog)"
+  echo "$svc: $token (${prog##*/})"
 done || status=1
 exit "$status"

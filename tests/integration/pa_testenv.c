@@ -95,6 +95,17 @@ void pa_testdb_create(pa_testdb_t *db)
     cr_assert_eq(status, 0, "pingan-worker --init-db failed (%d): %s", status, log);
     free(log);
     db->conn = s_connect(db->conninfo);
+    /* PINGAN_TEST_PARTITION=1 month|1 year: the suite runs on a partitioned
+     * pingan.value (sql/functions/60_partition.sql), as an operator makes it. */
+    const char *every = getenv("PINGAN_TEST_PARTITION");
+    if (every && *every) {
+        const char *params[] = {every};
+        PGresult *res = PQexecParams(db->conn, "SELECT pingan.partition_value($1::interval)", 1,
+                                     NULL, params, NULL, NULL, 0);
+        cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "pingan.partition_value(%s): %s", every,
+                     PQerrorMessage(db->conn));
+        PQclear(res);
+    }
 }
 
 void pa_testdb_drop(pa_testdb_t *db)
