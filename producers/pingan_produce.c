@@ -481,6 +481,7 @@ int main(int argc, char **argv)
         if (!sink.errors) {
             fprintf(stderr, "pingan-produce: could not write %s: %s\n", cfg.errors,
                     strerror(errno));
+            pa_tally_destroy(&sink.tally);
             return 2;
         }
         s_check(sink.errors,
@@ -495,6 +496,7 @@ int main(int argc, char **argv)
     if (!producer) {
         fprintf(stderr, "pingan-produce: %s\n", err.msg);
         s_close_outputs(&sink);
+        pa_tally_destroy(&sink.tally);
         return 2;
     }
     if (cfg.withdraw && pa_producer_withdraw(producer, cfg.district, cfg.period,
