@@ -45,8 +45,8 @@ typedef struct {
     int64_t quarantine_id; /* pingan.quarantine.id once filed in a committed write; 0 before */
     size_t first_index;    /* index of items[0] in the submission as sent (0 unless a part) */
     pa_query_t *query;     /* owned; Submission.query, a question instead of reports; or NULL */
-    bool dry_run; /* judge, store nothing (Submission.dry_run) */
-    char key[48]; /* the sender's CURVE key (ZAP user id), set by the worker; "" without */
+    bool dry_run;          /* judge, store nothing (Submission.dry_run) */
+    char key[48];          /* the sender's CURVE key (ZAP user id), set by the worker; "" without */
 } pa_submission_t;
 
 /* What a worker lets one submission cost before refusing it whole. Checked

@@ -31,10 +31,10 @@ typedef struct {
     const char *errors;         /* CSV file to write rejections to; "" = none (the program's) */
     const char *ignore_columns; /* CSV columns the reader skips, comma-separated; "" = none */
     const char *log_level;
-    bool withdraw;        /* send a void revision instead of files (the program's business) */
-    const char *district; /* --district CODE: --withdraw, --status, --template */
-    const char *period;   /* --period P (a period id): --withdraw, --template */
-    int revision;         /* --withdraw: the void revision */
+    bool withdraw;          /* send a void revision instead of files (the program's business) */
+    const char *district;   /* --district CODE: --withdraw, --status, --template */
+    const char *period;     /* --period P (a period id): --withdraw, --template */
+    int revision;           /* --withdraw: the void revision */
     const char *key;        /* CURVE secret key file of this office; "" = no CURVE */
     const char *server_key; /* the worker's public key file; with key */
     /* Questions instead of files (the program's; docs/protocol.md §11): */

@@ -437,7 +437,8 @@ int main(int argc, char **argv)
         "Sends district report files (CSV or JSON) to pingan workers (--dry-run --connect EP: the\n"
         "worker judges them and stores nothing), or asks a worker what a\n"
         "district submitted, the indicator catalogue, or the CSV form to fill.\n",
-        "exit status: 0 all stored (or already: duplicate, superseded; a question answered), 1 some rejected (a question refused), "
+        "exit status: 0 all stored (or already: duplicate, superseded; a question answered), 1 "
+        "some rejected (a question refused), "
         "2 usage, I/O or delivery error, or not every report settled (stopped, --deadline, no "
         "worker). A --dry-run exits as the real run would.",
         true, offsetof(pa_producer_config_t, log_level)};
