@@ -33,12 +33,12 @@ gen="$cmake_dir/gen"
   { echo "fuzz: $cmake_dir has no gen/pingan.pb-c.c or libpingan.a: build it first" >&2; exit 1; }
 
 # The library modules on the decode, validate and read paths (no libpq, no libzmq).
-lib_mods="pa_codec pa_validate pa_catalog pa_report pa_problem pa_period pa_err pa_input pa_csv pa_json
+lib_mods="pa_codec pa_codec_query pa_answer pa_validate pa_catalog pa_report pa_problem pa_period pa_err pa_input pa_csv pa_json
   pa_reader pa_field pa_str pa_arena pa_hash pa_vec"
 # shellcheck disable=SC2207
-libs=($(pkg-config --libs libprotobuf-c yajl uuid) -lcsv -lm)
+libs=($(pkg-config --libs libprotobuf-c yajl uuid libpq) -lcsv -lm)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -I$PINGAN_ROOT/lib -I$gen"
+cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -I$PINGAN_ROOT/lib -I$gen $(pkg-config --cflags libpq)"
 
 echo "== fuzz: building with $cc"
 mkdir -p "$out/obj"
@@ -54,7 +54,8 @@ done
 objs+=("$out/obj/pingan.pb-c.o")
 for t in submission input; do
   # shellcheck disable=SC2086
-  "$cc" $cflags $san -fsanitize=fuzzer "$PINGAN_ROOT/fuzz/fuzz_$t.c" "${objs[@]}" "${libs[@]}" \
+  "$cc" $cflags $san -fsanitize=fuzzer "$PINGAN_ROOT/fuzz/fuzz_$t.c" "${objs[@]}" \
+    "$cmake_dir/libpingan.a" $(pkg-config --libs libzmq) "${libs[@]}" \
     -o "$out/fuzz_$t"
 done
 # The seed builder is an ordinary program against the ordinary library (built
