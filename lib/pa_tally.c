@@ -272,13 +272,13 @@ static void s_render_rows(const pa_tally_t *self, const char *title, pa_buf_t *o
     for (int c = 0; c < cols; c++)
         pa_buf_printf(out, "  %*s", (int)w[2 + c], s_heads[c]);
     pa_buf_printf(out, "\n");
-    s_rule(out, w, (size_t)(2 + cols));
+    s_rule(out, w, 2 + (size_t)cols);
     for (size_t i = 0; i <= shown; i++) {
         const s_row_t *r = i < shown ? &rows[i] : &total;
         if (i == shown) {
             if (n > shown)
                 pa_buf_printf(out, "... and %zu more districts\n", n - shown);
-            s_rule(out, w, (size_t)(2 + cols));
+            s_rule(out, w, 2 + (size_t)cols);
         }
         pa_buf_printf(out, "%-*s  %-*s", (int)w[0], i < shown ? r->district : "total", (int)w[1],
                       i < shown ? r->period : total_period);
