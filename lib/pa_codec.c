@@ -436,9 +436,9 @@ size_t pa_submission_mem_bytes(const pa_submission_t *sub)
 
 /* ---------------------------------------------------------------- encode */
 
-/* Packs any message into a fresh buffer. */
-static int s_pack(const ProtobufCMessage *m, uint8_t **out, size_t *out_len, pa_err_t *err)
+int pa_codec_pack(const void *msg, uint8_t **out, size_t *out_len, pa_err_t *err)
 {
+    const ProtobufCMessage *m = msg;
     size_t len = protobuf_c_message_get_packed_size(m);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
@@ -514,7 +514,7 @@ int pa_codec_encode_request(const char *sender, bool dry_run, pa_report_t *const
             }
         }
     }
-    rc = s_pack(&sub.base, out, out_len, err);
+    rc = pa_codec_pack(&sub.base, out, out_len, err);
 cleanup:
     free(rep);
     free(rep_p);
@@ -589,7 +589,7 @@ int pa_codec_encode_receipt(const pa_submission_t *sub, const char *worker, uint
         s_fill_problems(&item->problems, listed, brief, &pb[k], &pb_p[k]);
         k += listed;
     }
-    rc = s_pack(&rec.base, out, out_len, err);
+    rc = pa_codec_pack(&rec.base, out, out_len, err);
 cleanup:
     free(st);
     free(st_p);
@@ -607,7 +607,7 @@ int pa_codec_encode_failure(int status, int reason, const char *message, const c
     rec.reason = (Pingan__V1__Reason)reason;
     rec.message = (char *)(message ? message : "");
     rec.worker = (char *)(worker ? worker : "");
-    return s_pack(&rec.base, out, out_len, err);
+    return pa_codec_pack(&rec.base, out, out_len, err);
 }
 
 void pa_receipt_destroy(pa_receipt_t **self_p)

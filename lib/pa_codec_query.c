@@ -44,17 +44,6 @@ int pa_codec_query_from_pb(const void *pb, pa_query_t **out, pa_err_t *err)
     return PA_OK;
 }
 
-static int s_pack(const ProtobufCMessage *m, uint8_t **out, size_t *out_len, pa_err_t *err)
-{
-    size_t len = protobuf_c_message_get_packed_size(m);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return pa_err_set(err, PA_ENOMEM, "out of memory packing %zu bytes", len);
-    *out_len = protobuf_c_message_pack(m, buf);
-    *out = buf;
-    return PA_OK;
-}
-
 int pa_codec_encode_query(const char *sender, const pa_query_t *q, uint8_t **out, size_t *out_len,
                           pa_err_t *err)
 {
@@ -74,7 +63,7 @@ int pa_codec_encode_query(const char *sender, const pa_query_t *q, uint8_t **out
     query.period_to = (char *)q->period_to;
     query.since_ms = q->since_ms;
     query.limit = q->limit;
-    return s_pack(&sub.base, out, out_len, err);
+    return pa_codec_pack(&sub.base, out, out_len, err);
 }
 
 /* Arrays of messages and of pointers to them, freed together. */
@@ -196,7 +185,7 @@ int pa_codec_encode_answer(const pa_answer_t *a, const char *worker, uint8_t **o
     }
     ans.n_towns = a->n_towns;
     ans.towns = towns.ptrs;
-    rc = s_pack(&rec.base, out, out_len, err);
+    rc = pa_codec_pack(&rec.base, out, out_len, err);
 cleanup:
     s_list_free(&reps);
     s_list_free(&rejs);

@@ -28,6 +28,10 @@ int pa_codec_decode_answer(const void *buf, size_t len, int *status, int *reason
 /* For pa_codec.c: a decoded Pingan__V1__Query (pb) into a new *out (caller
  * destroys with free). Never fails on contents (q->garbled says so);
  * PA_ENOMEM. */
+/* Packs any protobuf-c message (a ProtobufCMessage *) into a fresh buffer
+ * (*out, caller frees); the one packer of pa_codec and this module. */
+int pa_codec_pack(const void *msg, uint8_t **out, size_t *out_len, pa_err_t *err);
+
 int pa_codec_query_from_pb(const void *pb, pa_query_t **out, pa_err_t *err);
 
 #endif
