@@ -94,14 +94,9 @@ static int s_flush_load(s_load_t *load, pa_err_t *err)
 static int s_on_load_report(void *arg, pa_report_t *report, pa_err_t *err)
 {
     s_load_t *load = arg;
-    pa_report_t *copy = pa_report_new();
+    pa_report_t *copy = pa_report_dup(report, err);
     if (!copy)
-        return pa_err_set(err, PA_ENOMEM, "out of memory");
-    int rc = pa_report_copy(copy, report, err);
-    if (rc != PA_OK) {
-        pa_report_destroy(&copy);
-        return rc;
-    }
+        return err->code;
     copy->submitted_at_ms = s_epoch_ms();
     pa_report_assign_id(copy);
     load->pending[load->n_pending++] = copy;

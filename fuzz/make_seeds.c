@@ -32,14 +32,9 @@ static int s_collect(void *arg, pa_report_t *report, pa_err_t *err)
         c->reports = grown;
         c->cap = cap;
     }
-    pa_report_t *copy = pa_report_new();
+    pa_report_t *copy = pa_report_dup(report, err);
     if (!copy)
-        return pa_err_set(err, PA_ENOMEM, "out of memory");
-    int rc = pa_report_copy(copy, report, err);
-    if (rc != PA_OK) {
-        pa_report_destroy(&copy);
-        return rc;
-    }
+        return err->code;
     pa_report_assign_id(copy);
     copy->submitted_at_ms = S_NOW_MS - 1000;
     c->reports[c->n++] = copy;

@@ -62,6 +62,18 @@ int pa_report_copy(pa_report_t *dst, const pa_report_t *src, pa_err_t *err)
     return PA_OK;
 }
 
+pa_report_t *pa_report_dup(const pa_report_t *src, pa_err_t *err)
+{
+    pa_report_t *copy = pa_report_new();
+    if (!copy) {
+        pa_err_set(err, PA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (pa_report_copy(copy, src, err) != PA_OK)
+        pa_report_destroy(&copy);
+    return copy;
+}
+
 /* A fixed namespace for pingan report ids (itself a random UUID). */
 static const uuid_t s_namespace = {0x6b, 0x1c, 0x2f, 0x4e, 0x93, 0x0d, 0x4a, 0x57,
                                    0x8e, 0x21, 0x5d, 0x0f, 0x7a, 0x63, 0xc4, 0x19};

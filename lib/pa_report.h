@@ -59,6 +59,8 @@ void pa_report_reset(pa_report_t *self);
 int pa_report_add_value(pa_report_t *self, const pa_value_t *value, pa_err_t *err);
 /* Copies src into dst (deep). */
 int pa_report_copy(pa_report_t *dst, const pa_report_t *src, pa_err_t *err);
+/* A new deep copy of src (caller destroys), or NULL with err filled. */
+pa_report_t *pa_report_dup(const pa_report_t *src, pa_err_t *err);
 
 /* Sets report_id to a name-based UUID (RFC 4122 version 5) of the report's
  * canonical content (district, period, revision, values in order), so that a
