@@ -68,20 +68,33 @@ for _ in $(seq "$runs"); do
 done
 psql -q -c "DROP TABLE pingan.bench_raw"
 
+# start_workers N BASEPORT: N workers on BASEPORT+1.., into $PGDATABASE;
+# sets pids_w and eps_w. stop_workers: their peak RSS in rss_w, then stops them.
+start_workers() {
+  pids_w=(); eps_w=""
+  for i in $(seq "$1"); do
+    "$build/pingan-worker" --bind "tcp://127.0.0.1:$(( $2 + i ))" --log-level warn &
+    pids_w+=($!)
+    eps_w="${eps_w:+$eps_w,}tcp://127.0.0.1:$(( $2 + i ))"
+  done
+  worker_pid="${pids_w[*]}"
+  sleep 0.5
+}
+stop_workers() {
+  rss_w=""
+  for pid in "${pids_w[@]}"; do
+    rss_w="$rss_w $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
+    kill -TERM "$pid"; wait "$pid" || true
+  done
+  worker_pid=""
+}
+
 # Pipeline: producer -> ZeroMQ -> worker -> PostgreSQL, with receipts.
 # One worker per core by default: while one waits on PostgreSQL the other
 # decodes and validates (PINGAN_BENCH_WORKERS=1 measures a single worker).
 workers="${PINGAN_BENCH_WORKERS:-2}"
-endpoints=""
-worker_pids=()
-for i in $(seq "$workers"); do
-  ep="tcp://127.0.0.1:$(( ${PINGAN_BENCH_PORT:-5591} + i - 1 ))"
-  "$build/pingan-worker" --bind "$ep" --log-level warn &
-  worker_pids+=($!)
-  endpoints="${endpoints:+$endpoints,}$ep"
-done
-worker_pid="${worker_pids[*]}"
-sleep 0.5
+start_workers "$workers" $(( ${PINGAN_BENCH_PORT:-5591} - 1 ))
+endpoints="$eps_w"
 current_sql_expr="NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue) AND NOT EXISTS (SELECT 1 FROM pingan.judge_queue) AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 5005 AND objid = 0 AND granted)"
 current_sql="SELECT $current_sql_expr"
 pipe_s=""
@@ -157,29 +170,14 @@ done
 figure_rows=$(psql -qAt -c "SELECT count(*) FROM pingan.figure")
 judgement_rows=$(psql -qAt -c "SELECT count(*) FROM pingan.judgement")
 
-worker_rss=""
-for pid in "${worker_pids[@]}"; do
-  worker_rss="$worker_rss $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
-  kill -TERM "$pid"; wait "$pid" || true
-done
-worker_pid=""
+stop_workers
+worker_rss="$rss_w"
 stored=$(psql -qAt -c "SELECT count(*) FROM pingan.value")
 # the latency trials added one value each
 [ "$stored" = "$((rows + trials))" ] || { echo "stored $stored values, expected $((rows + trials))" >&2; exit 1; }
 
 # Throughput with 1, 2 and 4 workers: the ingest alone (a session holds the
 # aggregation lock, as above), from empty tables each time.
-start_workers() { # N BASEPORT: starts N workers, sets pids_w and eps_w
-  pids_w=(); eps_w=""
-  for i in $(seq "$1"); do
-    "$build/pingan-worker" --bind "tcp://127.0.0.1:$(( $2 + i ))" --log-level warn &
-    pids_w+=($!)
-    eps_w="${eps_w:+$eps_w,}tcp://127.0.0.1:$(( $2 + i ))"
-  done
-  worker_pid="${pids_w[*]}"
-  sleep 0.5
-}
-stop_workers() { for pid in "${pids_w[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done; worker_pid=""; }
 empty_tables() { # with no worker running
   psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
 }
@@ -221,21 +219,11 @@ if [ "${PINGAN_BENCH_MEMORY:-1}" = 1 ]; then
   rm -f "$work/y2021.csv" "$work/y2022.csv" "$work/y2023.csv"
   dropdb --if-exists pingan_bench4 && createdb pingan_bench4
   PGDATABASE=pingan_bench4 "$build/pingan-worker" --init-db 2>/dev/null
-  pids4=()
-  for i in $(seq "$workers"); do
-    PGDATABASE=pingan_bench4 "$build/pingan-worker" --bind "tcp://127.0.0.1:$(( ${PINGAN_BENCH_PORT:-5591} + 10 + i ))" --log-level warn &
-    pids4+=($!)
-  done
-  worker_pid="${pids4[*]}"
-  sleep 0.5
-  eps4=$(for i in $(seq "$workers"); do printf 'tcp://127.0.0.1:%s,' "$(( ${PINGAN_BENCH_PORT:-5591} + 10 + i ))"; done)
-  /usr/bin/time -f "%M" -o "$work/producer4.rss" "$build/pingan-produce" --quiet --connect "${eps4%,}" "$work/four.csv" 2>>"$work/producer.log"
+  PGDATABASE=pingan_bench4 start_workers "$workers" $(( ${PINGAN_BENCH_PORT:-5591} + 10 ))
+  /usr/bin/time -f "%M" -o "$work/producer4.rss" "$build/pingan-produce" --quiet --connect "$eps_w" "$work/four.csv" 2>>"$work/producer.log"
   until [ "$(PGDATABASE=pingan_bench4 psql -qAt -c "$current_sql")" = t ]; do sleep 0.2; done
-  for pid in "${pids4[@]}"; do
-    rss4="$rss4 $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
-    kill -TERM "$pid"; wait "$pid" || true
-  done
-  worker_pid=""
+  stop_workers
+  rss4="$rss_w"
   wc -l <"$work/four.csv" | awk '{print $1 - 1}' >"$work/four.lines"
   rm -f "$work/four.csv"
   dropdb pingan_bench4
