@@ -1,5 +1,6 @@
 # bench/gen.awk - daily reports for every town, as pingan CSV (csv=FILE) and
-# as the equivalent raw COPY rows of pingan.value (tsv=FILE), so that the
+# as the equivalent raw COPY rows of pingan.value (tsv=FILE, period_start
+# last as in the table), so that the
 # benchmark moves exactly the same values both ways.
 # Input: "district_code|town_code" lines (from pingan.town). Variables: days,
 # year. Deterministic: the same arguments give the same files.
@@ -26,12 +27,12 @@ END {
                 for (c = 1; c <= 7; c++) {
                     v = (c == 7) ? 1 : (rand() < 0.03 ? 1 : 0)
                     printf "%s,%s,%s,%s,%d,,\n", dist, date, t[k], counts[c], v > csv
-                    printf "%d\t%s\t%s\t%d\t\\N\t\\N\n", pk, counts[c], t[k], v > tsv
+                    printf "%d\t%s\t%s\t%d\t\\N\t\\N\t%s\n", pk, counts[c], t[k], v, date > tsv
                 }
                 for (r = 1; r <= 2; r++) {
                     den = 20 + int(rand() * 30); num = den - int(rand() * 2)
                     printf "%s,%s,%s,%s,,%d,%d\n", dist, date, t[k], ratios[r], num, den > csv
-                    printf "%d\t%s\t%s\t\\N\t%d\t%d\n", pk, ratios[r], t[k], num, den > tsv
+                    printf "%d\t%s\t%s\t\\N\t%d\t%d\t%s\n", pk, ratios[r], t[k], num, den, date > tsv
                 }
             }
         }

@@ -100,7 +100,7 @@ current_sql="SELECT $current_sql_expr"
 pipe_s=""
 for run in $(seq "$runs"); do
   # Each run starts from empty tables: otherwise every report is a duplicate.
-  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
+  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.quarantine_report, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
   t0=$(now)
   /usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv" 2>"$work/producer.log"
   t1=$(now)
@@ -116,7 +116,7 @@ done
 # that no aggregation step runs; then how long the layer takes to catch up
 # from nothing once it is released. Gives the ingest slowdown that
 # aggregation alongside costs.
-psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
+psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.quarantine_report, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
 hold_lock
 t0=$(now)
 "$build/pingan-produce" --quiet --connect "$endpoints" "$work/year.csv" 2>>"$work/producer.log"
@@ -179,7 +179,7 @@ stored=$(psql -qAt -c "SELECT count(*) FROM pingan.value")
 # Throughput with 1, 2 and 4 workers: the ingest alone (a session holds the
 # aggregation lock, as above), from empty tables each time.
 empty_tables() { # with no worker running
-  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
+  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.quarantine_report, pingan.aggregate_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
 }
 throughput=""
 for n in 1 2 4; do
