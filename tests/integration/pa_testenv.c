@@ -178,6 +178,20 @@ pid_t pa_testenv_spawn(char *const argv[], const char *dbname, const char *out_p
     return pa_testenv_spawn_stdin(argv, dbname, "/dev/null", out_path, err_path);
 }
 
+int pa_testenv_produce(char *const args[], const char *out_path, const char *err_path,
+                       int timeout_ms)
+{
+    char bin[512];
+    char *argv[32] = {pa_testenv_bin("pingan-produce", bin, sizeof bin)};
+    int n = 1;
+    for (int i = 0; args[i]; i++) {
+        cr_assert_lt(n, 31, "too many arguments for pingan-produce");
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    return pa_testenv_wait(pa_testenv_spawn(argv, NULL, out_path, err_path), timeout_ms);
+}
+
 pid_t pa_testenv_spawn_stdin(char *const argv[], const char *dbname, const char *in_path,
                              const char *out_path, const char *err_path)
 {

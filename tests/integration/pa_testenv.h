@@ -42,6 +42,11 @@ char *pa_testenv_endpoint(char *buf, size_t size);
  * stderr go to files (NULL = /dev/null). */
 pid_t pa_testenv_spawn(char *const argv[], const char *dbname, const char *out_path,
                        const char *err_path);
+/* Runs pingan-produce with args (NULL-terminated, after the program name; at
+ * most 30), stdout and stderr into files as pa_testenv_spawn; waits up to
+ * timeout_ms and returns its exit status. */
+int pa_testenv_produce(char *const args[], const char *out_path, const char *err_path,
+                       int timeout_ms);
 /* The same, with standard input read from in_path. */
 pid_t pa_testenv_spawn_stdin(char *const argv[], const char *dbname, const char *in_path,
                              const char *out_path, const char *err_path);

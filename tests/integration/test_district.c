@@ -50,18 +50,10 @@ typedef struct {
 /* Runs pingan-produce with args (NULL-terminated, after the program). */
 static s_run_t s_produce(char *const args[])
 {
-    char bin[512], out[512], err[512];
-    char *argv[32];
-    size_t n = 0;
-    argv[n++] = pa_testenv_bin("pingan-produce", bin, sizeof bin);
-    for (size_t i = 0; args[i]; i++) {
-        cr_assert_lt(n, 31);
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    pid_t p = pa_testenv_spawn(argv, NULL, pa_testenv_tmp("pd.out", out, sizeof out),
-                               pa_testenv_tmp("pd.err", err, sizeof err));
-    s_run_t r = {pa_testenv_wait(p, 60000), NULL, NULL};
+    char out[512], err[512];
+    s_run_t r = {pa_testenv_produce(args, pa_testenv_tmp("pd.out", out, sizeof out),
+                                    pa_testenv_tmp("pd.err", err, sizeof err), 60000),
+                 NULL, NULL};
     r.out = pa_testenv_slurp(out);
     r.err = pa_testenv_slurp(err);
     return r;

@@ -32,14 +32,7 @@ TestSuite(pipeline, .init = s_setup, .fini = s_teardown, .timeout = 300);
 /* Runs pingan-produce with args; returns its exit status. */
 static int s_produce(const char *out_path, const char *err_path, char *const args[])
 {
-    char bin[512];
-    char *argv[32] = {pa_testenv_bin("pingan-produce", bin, sizeof bin)};
-    int n = 1;
-    for (int i = 0; args[i] && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    pid_t pid = pa_testenv_spawn(argv, NULL, out_path, err_path);
-    return pa_testenv_wait(pid, 120000);
+    return pa_testenv_produce(args, out_path, err_path, 120000);
 }
 
 static int s_count_lines(const char *text, const char *prefix)

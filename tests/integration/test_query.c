@@ -40,15 +40,10 @@ TestSuite(query, .init = s_setup, .fini = s_teardown, .timeout = 180);
  * *err (caller frees); its exit status. */
 static int s_produce(char **out, char **err, char *const args[])
 {
-    char bin[512], outp[512], errp[512];
-    char *argv[32] = {pa_testenv_bin("pingan-produce", bin, sizeof bin)};
-    int n = 1;
-    for (int i = 0; args[i] && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
+    char outp[512], errp[512];
     pa_testenv_tmp("q.out", outp, sizeof outp);
     pa_testenv_tmp("q.err", errp, sizeof errp);
-    int status = pa_testenv_wait(pa_testenv_spawn(argv, NULL, outp, errp), 60000);
+    int status = pa_testenv_produce(args, outp, errp, 60000);
     *out = pa_testenv_slurp(outp);
     *err = pa_testenv_slurp(errp);
     return status;
