@@ -40,7 +40,7 @@ BEGIN
     INSERT INTO pingan.aggregate_queue AS q (district_code, period_type, period_start)
     VALUES (r.district_code, r.period_type, r.period_start)
     ON CONFLICT (district_code, period_type, period_start)
-    DO UPDATE SET queued_at = excluded.queued_at;
+    DO UPDATE SET queued_at = excluded.queued_at, seq = excluded.seq;
     district_code := r.district_code;
     period_type := r.period_type;
     period_start := r.period_start;

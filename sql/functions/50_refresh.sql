@@ -25,8 +25,9 @@
 -- No lost updates: every step recomputes from committed rows, never adds a
 -- difference, and the chain figure step -> district judgement -> city step
 -- follows every change. A key is queued with INSERT ... ON CONFLICT DO
--- UPDATE, which row-locks an existing key until the queuing transaction
--- commits, so a step that deletes that key waits for it and then sees its
+-- UPDATE, which gives it a new seq; a figure step removes, at its end, only
+-- the keys whose seq is still the one it read (figures_pending), so a key
+-- queued again meanwhile stays for the next step, which sees that batch's
 -- rows; a key inserted by a transaction that has not committed is invisible
 -- to the step and stays queued for the next one. So the result does not
 -- depend on arrival order or on which worker ran which step:
@@ -41,7 +42,7 @@ LANGUAGE sql VOLATILE AS $$
     WHERE r.id = ANY (p_report_pks)
     ORDER BY 1, 2, 3
     ON CONFLICT (district_code, period_type, period_start)
-    DO UPDATE SET queued_at = excluded.queued_at;
+    DO UPDATE SET queued_at = excluded.queued_at, seq = excluded.seq;
 $$;
 
 COMMENT ON FUNCTION pingan.aggregate_reports(bigint[]) IS
@@ -131,33 +132,58 @@ BEGIN
 END
 $$;
 
--- A figure step: the queued keys of up to p_max districts. Returns the
--- number of keys done.
-CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int) RETURNS int
+-- A figure step: the queued keys of up to p_max districts. With p_then_judge,
+-- when nothing else is queued (a lone report), it also judges them, its
+-- districts first, then the city, in the same transaction rather than in two
+-- more steps with a commit each. Returns the number of keys done.
+--
+-- The keys stay in the queue, unlocked, until the end: a batch that queues
+-- one of them again meanwhile (another revision of the same period) does not
+-- wait for the step, only for its last statement. Only keys whose seq is the
+-- one read are removed; a key queued again since stays for the next step,
+-- which then sees that batch's rows.
+CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int, p_then_judge boolean DEFAULT false) RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_pick text[];
     v_d text[];
     v_t text[];
     v_s date[];
+    v_q bigint[];
+    v_n int;
 BEGIN
     v_pick := pingan.pick_districts(ARRAY(
         SELECT q.district_code FROM pingan.aggregate_queue AS q
         GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code), p_max);
-    -- Row locks in key order, the order batches queue in: no deadlock.
-    PERFORM 1 FROM pingan.aggregate_queue AS q WHERE q.district_code = ANY (v_pick)
-    ORDER BY q.district_code, q.period_type, q.period_start FOR UPDATE;
-    WITH done AS (
-        DELETE FROM pingan.aggregate_queue AS q WHERE q.district_code = ANY (v_pick)
-        RETURNING q.district_code, q.period_type, q.period_start)
-    SELECT array_agg(done.district_code), array_agg(done.period_type), array_agg(done.period_start)
-    INTO v_d, v_t, v_s
-    FROM done;
+    SELECT array_agg(q.district_code), array_agg(q.period_type), array_agg(q.period_start), array_agg(q.seq)
+    INTO v_d, v_t, v_s, v_q
+    FROM pingan.aggregate_queue AS q
+    WHERE q.district_code = ANY (v_pick);
     IF v_d IS NULL THEN
         RETURN 0;
     END IF;
     PERFORM pingan.refresh_keys(v_d, v_t, v_s);
-    RETURN cardinality(v_d);
+    v_n := cardinality(v_d);
+    IF p_then_judge AND NOT EXISTS (
+           SELECT 1 FROM pingan.aggregate_queue AS q
+           WHERE NOT EXISTS (SELECT 1 FROM unnest(v_d, v_t, v_s, v_q) AS k(d, t, s, n)
+                             WHERE k.d = q.district_code AND k.t = q.period_type
+                               AND k.s = q.period_start AND k.n = q.seq)) THEN
+        v_n := v_n + pingan.judge_districts_pending(p_max);
+        IF NOT EXISTS (SELECT 1 FROM pingan.judge_queue AS q WHERE q.district_code <> pingan.city_code()) THEN
+            v_n := v_n + pingan.city_pending();
+        END IF;
+    END IF;
+    -- Row locks in key order, the order batches queue in: no deadlock. A row
+    -- a batch changed since is re-read here and no longer matches.
+    PERFORM 1 FROM pingan.aggregate_queue AS q
+    JOIN unnest(v_d, v_t, v_s, v_q) AS k(d, t, s, n)
+      ON k.d = q.district_code AND k.t = q.period_type AND k.s = q.period_start AND k.n = q.seq
+    ORDER BY q.district_code, q.period_type, q.period_start FOR UPDATE OF q;
+    DELETE FROM pingan.aggregate_queue AS q
+    USING unnest(v_d, v_t, v_s, v_q) AS k(d, t, s, n)
+    WHERE k.d = q.district_code AND k.t = q.period_type AND k.s = q.period_start AND k.n = q.seq;
+    RETURN v_n;
 END
 $$;
 
@@ -335,17 +361,7 @@ BEGIN
         END IF;
     END IF;
     IF v_figures THEN
-        v_n := pingan.figures_pending(p_max_districts);
-        -- Nothing more queued (a lone report): judge it in the same
-        -- transaction, its districts first, then the city, rather than in
-        -- two more steps with a commit each.
-        IF v_n > 0 AND NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue) THEN
-            v_n := v_n + pingan.judge_districts_pending(p_max_districts);
-            IF NOT EXISTS (SELECT 1 FROM pingan.judge_queue AS q WHERE q.district_code <> pingan.city_code()) THEN
-                v_n := v_n + pingan.city_pending();
-            END IF;
-        END IF;
-        RETURN v_n;
+        RETURN pingan.figures_pending(p_max_districts, true);
     END IF;
     RETURN 0;
 END

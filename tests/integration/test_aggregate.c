@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "pa_testenv.h"
 
@@ -799,4 +800,63 @@ Test(aggregate, like_for_like_and_rhythm)
     s_status("T1", "city", "500000", "year", "2024-01-01", 12, 20, 19, "incomplete/met", 3);
 
     s_stop_and_rebuild(worker);
+}
+
+/* A step leaves the keys it read in the queue until its end and removes only
+ * those not queued again since: a batch that re-queues a key while a step
+ * runs (here: holds its row lock while the step ends) keeps it queued, so
+ * the next step sees that batch's rows. Without such a batch the step
+ * removes the key. */
+Test(aggregate, key_queued_again_during_a_step_stays_queued)
+{
+    char ep[64], err_path[512];
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t worker =
+        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("rq.err", err_path, 512), NULL);
+    s_send(ep, "tests/data/agg-2024.csv");
+    pa_testenv_stop_worker(worker);
+
+    const char *queue = "INSERT INTO pingan.aggregate_queue AS q (district_code, period_type, "
+                        "period_start) VALUES ('500101', 'month', '2024-03-01') ON CONFLICT "
+                        "(district_code, period_type, period_start) DO UPDATE SET queued_at = "
+                        "excluded.queued_at, seq = excluded.seq";
+    const char *left = "SELECT count(*) FROM pingan.aggregate_queue";
+    s_exec(queue);
+    cr_assert_gt(pa_testdb_long(&s_db, "SELECT pingan.aggregate_pending(10)"), 0);
+    cr_assert_eq(pa_testdb_long(&s_db, left), 0, "the step left its key queued");
+
+    s_exec(queue);
+    PGconn *batch = PQconnectdb(s_db.conninfo);
+    cr_assert_eq(PQstatus(batch), CONNECTION_OK, "%s", PQerrorMessage(batch));
+    PQclear(PQexec(batch, "BEGIN"));
+    PGresult *res = PQexec(batch, queue);
+    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(batch));
+    PQclear(res);
+    int step_pid = PQbackendPID(s_db.conn);
+    cr_assert_eq(PQsendQuery(s_db.conn, "SELECT pingan.aggregate_pending(10)"), 1);
+    /* The step has done its work and waits for the batch's row lock. */
+    char waiting[160];
+    snprintf(waiting, sizeof waiting,
+             "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'",
+             step_pid);
+    long waits = 0;
+    for (int i = 0; i < 600 && waits == 0; i++) {
+        res = PQexec(batch, waiting);
+        waits = PQresultStatus(res) == PGRES_TUPLES_OK ? atol(PQgetvalue(res, 0, 0)) : -1;
+        PQclear(res);
+        if (waits == 0)
+            usleep(50 * 1000);
+    }
+    cr_assert_eq(waits, 1, "the step did not wait for the batch's row lock");
+    PQclear(PQexec(batch, "COMMIT"));
+    PQfinish(batch);
+    res = PQgetResult(s_db.conn);
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(s_db.conn));
+    cr_expect_gt(atol(PQgetvalue(res, 0, 0)), 0);
+    PQclear(res);
+    while ((res = PQgetResult(s_db.conn)))
+        PQclear(res);
+    cr_expect_eq(pa_testdb_long(&s_db, left), 1, "a key queued again during the step was removed");
+    cr_assert_gt(pa_testdb_long(&s_db, "SELECT pingan.aggregate_pending(10)"), 0);
+    cr_expect_eq(pa_testdb_long(&s_db, left), 0);
 }
