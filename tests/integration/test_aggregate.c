@@ -633,18 +633,26 @@ Test(aggregate, concurrent_workers_lose_nothing)
     cr_expect_eq(s_differences(), 0);
 }
 
+/* Stores the files (NULL-terminated, each in a submission of its own)
+ * through one worker, waits for their aggregation, and stops the worker. */
+static void s_store(const char *tag, const char *const rels[])
+{
+    char ep[64], err_name[32], err_path[512];
+    pa_testenv_endpoint(ep, sizeof ep);
+    snprintf(err_name, sizeof err_name, "%s.err", tag);
+    pid_t worker =
+        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp(err_name, err_path, 512), NULL);
+    for (int i = 0; rels[i]; i++)
+        s_send(ep, rels[i]);
+    pa_testenv_stop_worker(worker);
+}
+
 Test(aggregate, rebuild_is_identical)
 {
-    char ep[64], err_path[512];
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t worker =
-        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("rb.err", err_path, 512), NULL);
     /* The JSON example's districts differ from the fixture's. */
-    s_send(ep, "examples/2024-03.json");
-    s_send(ep, "tests/data/agg-2023.csv");
-    s_send(ep, "tests/data/agg-2024.csv");
-    s_send(ep, "tests/data/agg-2024-r2.csv");
-    pa_testenv_stop_worker(worker);
+    s_store("rb",
+            (const char *const[]){"examples/2024-03.json", "tests/data/agg-2023.csv",
+                                  "tests/data/agg-2024.csv", "tests/data/agg-2024-r2.csv", NULL});
 
     long rows = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.figure");
     cr_assert_gt(rows, 200);
@@ -809,12 +817,7 @@ Test(aggregate, like_for_like_and_rhythm)
  * removes the key. */
 Test(aggregate, key_queued_again_during_a_step_stays_queued)
 {
-    char ep[64], err_path[512];
-    pa_testenv_endpoint(ep, sizeof ep);
-    pid_t worker =
-        pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("rq.err", err_path, 512), NULL);
-    s_send(ep, "tests/data/agg-2024.csv");
-    pa_testenv_stop_worker(worker);
+    s_store("rq", (const char *const[]){"tests/data/agg-2024.csv", NULL});
 
     const char *queue = "INSERT INTO pingan.aggregate_queue AS q (district_code, period_type, "
                         "period_start) VALUES ('500101', 'month', '2024-03-01') ON CONFLICT "
