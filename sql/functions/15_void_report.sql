@@ -33,14 +33,12 @@ BEGIN
                                 'denominator', v.denominator))
                      FROM pingan.value AS v WHERE v.report_pk = r.id), '[]'::jsonb),
            p_reason;
+    -- Figures and judgements follow through the aggregation queue, as after
+    -- a stored batch: a worker's next step recomputes them. (Queued while
+    -- the report row still exists, which is what aggregate_reports reads.)
+    PERFORM pingan.aggregate_reports(ARRAY[r.id]);
     DELETE FROM pingan.value AS v WHERE v.report_pk = r.id;
     DELETE FROM pingan.report AS x WHERE x.id = r.id;
-    -- Figures and judgements follow through the aggregation queue, as after
-    -- a stored batch (aggregate_reports): a worker's next step recomputes them.
-    INSERT INTO pingan.aggregate_queue AS q (district_code, period_type, period_start)
-    VALUES (r.district_code, r.period_type, r.period_start)
-    ON CONFLICT (district_code, period_type, period_start)
-    DO UPDATE SET queued_at = excluded.queued_at, seq = excluded.seq;
     district_code := r.district_code;
     period_type := r.period_type;
     period_start := r.period_start;
