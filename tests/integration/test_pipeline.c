@@ -139,6 +139,12 @@ Test(pipeline, example_month_lands_row_by_row_and_retry_stores_nothing_twice)
     cr_assert_eq(pa_testdb_long(&s_db, "SELECT sum(value_count) FROM pingan.report"), values);
     int rows = s_check_csv_rows(csv);
     cr_assert_gt(rows, 50);
+    /* Raw bytes larger than a page's share go out of line, lz4-compressed
+     * (sql/022_report_raw_lz4.sql; this server has lz4). */
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pg_attribute WHERE attrelid = "
+                                       "'pingan.report'::regclass AND attname = 'raw' AND "
+                                       "attstorage = 'x' AND attcompression = 'l'"),
+                 1);
     free(text);
     free(etext);
 
