@@ -4,8 +4,12 @@
 -- same transaction, using the report_pk returned here. Validation of the
 -- content is the worker's job; quarantine rows are plain INSERTs by the worker.
 
--- It plans each call (plan_cache_mode): a generic plan cached while pingan.report
--- was empty kept scanning the whole table as it grew (18 s instead of 7 s a year).
+-- Its statements are planned once per session, with index scans only: every
+-- lookup below has an index, and planning them on every call was two thirds
+-- of the function's time (3.2 s of a year's 13,908 calls, against 1.1 s).
+-- Without enable_seqscan = off, a generic plan cached while pingan.report was
+-- empty would keep scanning the whole table as it grew (18 s instead of 7 s
+-- a year).
 
 -- The largest step by which a new revision may exceed the highest stored one.
 CREATE OR REPLACE FUNCTION pingan.revision_step() RETURNS int
@@ -31,7 +35,8 @@ CREATE OR REPLACE FUNCTION pingan.put_report(
 RETURNS TABLE (status text, report_pk bigint, reason text, detail text, current_revision int)
 LANGUAGE plpgsql
 VOLATILE
-SET plan_cache_mode = force_custom_plan
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_id        bigint;
