@@ -201,6 +201,8 @@ int pa_input_read_file_opts(FILE *f, pa_format_t format, const char *source,
         size_t n = fread(buf, 1, S_READ_CHUNK_BYTES, f);
         if (n > 0) {
             rc = pa_input_feed(input, buf, n, err);
+            if (rc == PA_OK && opts && opts->on_chunk)
+                rc = opts->on_chunk(opts->chunk_arg, err);
             if (rc != PA_OK)
                 goto cleanup;
         }

@@ -1,5 +1,7 @@
 /* pa_producer.c - the sending side: parse a file into a spool (pa_spool),
- * then keep a window of submissions in flight (pa_window) on a DEALER.
+ * then keep a window of submissions in flight (pa_window) on a DEALER. A
+ * parsed file is sent while the next regular file is read (between its
+ * chunks), so that the workers are not idle while a file parses.
  * Lazy-Pirate reliability: every submission carries a tag frame the
  * receipt echoes; one without a receipt after timeout_ms is resent as is
  * (same report ids), up to retries times. Sends never block: a send the
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -45,6 +48,8 @@ struct pa_producer {
     const volatile sig_atomic_t *stop;
     char **files; /* every file sent, for the places problems point at */
     size_t n_files, cap_files;
+    pa_spool_t *pending;   /* a parsed file still to put in flight, before any later one */
+    uint64_t pending_left; /* its reports not yet in flight */
 };
 
 bool pa_producer_offline(const pa_producer_config_t *cfg)
@@ -82,6 +87,7 @@ void pa_producer_destroy(pa_producer_t **self_p)
         return;
     pa_producer_t *self = *self_p;
     pa_window_destroy(&self->window);
+    pa_spool_destroy(&self->pending);
     for (int i = 0; self->batch && i < self->cfg->batch_reports; i++)
         pa_report_destroy(&self->batch[i]);
     free(self->batch);
@@ -600,23 +606,51 @@ static int s_parse_cb(void *arg, pa_report_t *r, pa_err_t *err)
     return rc;
 }
 
-/* Sends every spooled submission, keeping the window full. */
-static int s_send_spool(pa_producer_t *self, pa_spool_t *spool, uint64_t *sent, pa_err_t *err)
+/* Puts the next submission of the pending spool in flight (waiting for a
+ * free slot); at its end the spool is dropped. */
+static int s_launch_pending(pa_producer_t *self, pa_err_t *err)
 {
-    pa_spool_rewind(spool);
-    for (;;) {
-        uint8_t *body = NULL;
-        pa_summary_t *reports = NULL;
-        uint32_t *lines = NULL;
-        size_t len = 0, n = 0, n_lines = 0;
-        int rc = pa_spool_next(spool, &body, &len, &reports, &n, &lines, &n_lines, err);
-        if (rc != PA_OK || !body)
-            return rc;
-        *sent += n;
-        rc = s_launch(self, body, len, reports, n, lines, n_lines, err);
-        if (rc != PA_OK)
-            return rc;
+    uint8_t *body = NULL;
+    pa_summary_t *reports = NULL;
+    uint32_t *lines = NULL;
+    size_t len = 0, n = 0, n_lines = 0;
+    int rc = pa_spool_next(self->pending, &body, &len, &reports, &n, &lines, &n_lines, err);
+    if (rc != PA_OK)
+        return rc;
+    if (!body) {
+        pa_spool_destroy(&self->pending);
+        self->pending_left = 0;
+        return PA_OK;
     }
+    rc = s_launch(self, body, len, reports, n, lines, n_lines, err);
+    if (rc == PA_OK)
+        self->pending_left -= n;
+    return rc;
+}
+
+/* Puts the rest of the pending spool in flight, keeping the window full. */
+static int s_flush_pending(pa_producer_t *self, pa_err_t *err)
+{
+    int rc = PA_OK;
+    while (rc == PA_OK && self->pending)
+        rc = s_launch_pending(self, err);
+    return rc;
+}
+
+/* Between two chunks of the next file: fills the window from the pending
+ * spool and reads the receipts that came, without waiting for anything. */
+static int s_on_chunk(void *arg, pa_err_t *err)
+{
+    pa_producer_t *self = arg;
+    int rc = PA_OK;
+    while (rc == PA_OK && self->pending && pa_window_has_room(self->window))
+        rc = s_launch_pending(self, err);
+    if (rc != PA_OK)
+        return rc;
+    s_drain(self);
+    s_timers(self);
+    s_progress(self, false);
+    return s_check_end(self, err);
 }
 
 /* Room for one more file name; false on out of memory. */
@@ -639,7 +673,6 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
     int rc = PA_OK;
     FILE *f = NULL;
     s_parse_t ps = {self, NULL, 0, 0, path};
-    uint64_t sent = 0;
     bool is_stdin = strcmp(path, "-") == 0;
     pa_format_t format = PA_FORMAT_AUTO;
     self->stop = stop;
@@ -665,8 +698,19 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
         rc = err ? err->code : PA_EIO;
         goto cleanup;
     }
-    const pa_input_opts_t opts = {
-        .ignore_columns = self->cfg->ignore_columns, .on_error = s_on_syntax, .error_arg = &ps};
+    /* A pipe or terminal may make reading wait: the previous file goes out
+     * first, as a whole. A regular file is read while it goes. */
+    struct stat st;
+    bool regular = fstat(fileno(is_stdin ? stdin : f), &st) == 0 && S_ISREG(st.st_mode);
+    if (!regular)
+        rc = s_flush_pending(self, err);
+    if (rc != PA_OK)
+        goto cleanup;
+    const pa_input_opts_t opts = {.ignore_columns = self->cfg->ignore_columns,
+                                  .on_error = s_on_syntax,
+                                  .error_arg = &ps,
+                                  .on_chunk = ps.spool ? s_on_chunk : NULL,
+                                  .chunk_arg = self};
     rc = pa_input_read_file_opts(is_stdin ? stdin : f, format, path, &opts, s_parse_cb, &ps, err);
     if (rc == PA_OK)
         rc = s_spool_batch(&ps, err);
@@ -675,9 +719,18 @@ int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile 
     self->stats.reports += ps.reports;
     self->stats.values += ps.values;
     if (ps.spool) {
-        rc = s_send_spool(self, ps.spool, &sent, err);
-        /* What was read but never entered the window is unsettled too. */
-        self->stats.unsent += ps.reports - sent;
+        /* Files go in order: what is left of the previous one first. This
+         * one is sent while the next file is read, or by finish. */
+        rc = s_flush_pending(self, err);
+        if (rc != PA_OK) {
+            self->stats.unsent += ps.reports; /* never entered the window */
+            goto cleanup;
+        }
+        pa_spool_rewind(ps.spool);
+        self->pending = ps.spool;
+        self->pending_left = ps.reports;
+        ps.spool = NULL;
+        rc = s_on_chunk(self, err);
     }
 cleanup:
     self->n_batch = 0;
@@ -734,6 +787,11 @@ int pa_producer_withdraw(pa_producer_t *self, const char *district, const char *
     sum->file = UINT32_MAX; /* from the command line, not a file */
     sum->withdraw = true;
     self->stats.reports++;
+    rc = s_flush_pending(self, err); /* what came before it goes first */
+    if (rc != PA_OK) {
+        self->stats.unsent++;
+        goto cleanup;
+    }
     rc = s_launch(self, body, len, sum, 1, NULL, 0, err);
     body = NULL; /* s_launch owns them now */
     sum = NULL;
@@ -749,9 +807,13 @@ int pa_producer_finish(pa_producer_t *self, const volatile sig_atomic_t *stop, p
     self->stop = stop;
     if (pa_producer_offline(self->cfg))
         return PA_OK;
-    int rc = PA_OK;
+    int rc = s_flush_pending(self, err);
     while (rc == PA_OK && pa_window_count(self->window))
         rc = s_service(self, err);
+    /* What was read but never entered the window is unsettled too. */
+    self->stats.unsent += self->pending_left;
+    self->pending_left = 0;
+    pa_spool_destroy(&self->pending);
     /* Stopped or out of time: what is still in flight is not settled. */
     pa_flight_t *f;
     while ((f = pa_window_at(self->window, 0)))

@@ -105,7 +105,10 @@ void pa_producer_destroy(pa_producer_t **self_p);
 bool pa_producer_offline(const pa_producer_config_t *cfg);
 
 /* Checks the whole file first (nothing is sent from a file with a syntax
- * error: PA_EINVAL with file, line and field), then sends it. "-" is stdin.
+ * error: PA_EINVAL with file, line and field), then sends it: while the next
+ * regular file is read, or in pa_producer_finish. Files go in the order
+ * given; before a pipe or terminal is read (it may wait), the previous file
+ * is put in flight as a whole. "-" is stdin.
  * Returns PA_ESTOP when *stop was raised, PA_ETIMEOUT when the deadline
  * passed or no worker ever answered (the message names the endpoint). */
 int pa_producer_send_file(pa_producer_t *self, const char *path, const volatile sig_atomic_t *stop,

@@ -37,6 +37,12 @@ typedef struct {
     size_t max_errors;
     pa_input_error_cb on_error; /* NULL = errors only come back in err */
     void *error_arg;            /* passed to on_error */
+    /* pa_input_read_file_opts only: called after each chunk it fed, so that
+     * a caller can do other work while a long file is read (the producer
+     * sends the previous file). Any code but PA_OK stops the reading and is
+     * returned. NULL = none. */
+    int (*on_chunk)(void *arg, pa_err_t *err);
+    void *chunk_arg; /* passed to on_chunk */
 } pa_input_opts_t;
 
 /* One entry of pa_input's table of readers. Each reader follows the pa_input
