@@ -160,6 +160,56 @@ Test(pipeline, example_month_lands_row_by_row_and_retry_stores_nothing_twice)
     pa_testenv_stop_worker(w);
 }
 
+/* Each file is sent while the next one is read: files still go in the
+ * order given, and a file with a syntax error sends nothing while those
+ * around it are sent whole. One report per submission and a window of one,
+ * so that a file takes many turns of the window and the worker stores the
+ * reports in the order sent (it orders a batch's reports by district). */
+Test(pipeline, files_go_in_order_and_a_broken_one_between_sends_nothing)
+{
+    char ep[64], werr[512], out[512], err[512], csv[512], json[512], broken[512];
+    pa_testenv_endpoint(ep, sizeof ep);
+    pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w5.err", werr, sizeof werr), NULL);
+    pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
+    pa_testenv_src("examples/2024-03.json", json, sizeof json);
+    pa_testenv_tmp("broken.csv", broken, sizeof broken);
+    FILE *f = fopen(broken, "w");
+    fputs("district,period,town,indicator,count,numerator,denominator\n"
+          "500104,2024-03,,ws_deaths,1,,\n"
+          "500104,2024-03,,fire_incidents,two,,\n",
+          f);
+    fclose(f);
+    pa_testenv_tmp("p5.out", out, sizeof out);
+    pa_testenv_tmp("p5.err", err, sizeof err);
+    int status = s_produce(out, err,
+                           (char *[]){"--connect", ep, "--batch-reports", "1", "--window", "1", csv,
+                                      broken, json, NULL});
+    char *text = pa_testenv_slurp(out);
+    char *etext = pa_testenv_slurp(err);
+    cr_assert_eq(status, 2, "exit %d\n%s\n%s", status, text, etext);
+    char where[700];
+    snprintf(where, sizeof where, "%s:3:5: count:", broken);
+    cr_assert(strstr(etext, where), "%s", etext);
+    long from_csv = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report WHERE district_code "
+                                          "IN ('500101', '500103', '500112', '500229')");
+    long from_json = pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report WHERE district_code "
+                                           "IN ('500105', '500106', '500240')");
+    cr_assert_gt(from_csv, 1);
+    cr_assert_gt(from_json, 1);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), from_csv + from_json);
+    cr_assert_eq(s_count_lines(text, "stored "), from_csv + from_json, "%s", text);
+    /* Every report of the first file was stored before any of the last. */
+    cr_assert_eq(pa_testdb_long(&s_db,
+                                "SELECT ((SELECT max(id) FROM pingan.report WHERE district_code "
+                                "IN ('500101', '500103', '500112', '500229')) < (SELECT min(id) "
+                                "FROM pingan.report WHERE district_code IN ('500105', '500106', "
+                                "'500240')))::int"),
+                 1);
+    free(text);
+    free(etext);
+    pa_testenv_stop_worker(w);
+}
+
 Test(pipeline, rejections_exit_one_and_land_in_quarantine)
 {
     char ep[64], werr[512], out[512], err[512], bad[512], errs[512];
