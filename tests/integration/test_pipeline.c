@@ -35,6 +35,16 @@ static int s_produce(const char *out_path, const char *err_path, char *const arg
     return pa_testenv_produce(args, out_path, err_path, 120000);
 }
 
+/* Writes text to the temporary file name; returns its path (in buf). */
+static char *s_write_tmp(const char *name, const char *text, char *buf, size_t size)
+{
+    FILE *f = fopen(pa_testenv_tmp(name, buf, size), "w");
+    cr_assert(f, "could not write %s", buf);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+    return buf;
+}
+
 static int s_count_lines(const char *text, const char *prefix)
 {
     int n = 0;
@@ -172,13 +182,11 @@ Test(pipeline, files_go_in_order_and_a_broken_one_between_sends_nothing)
     pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w5.err", werr, sizeof werr), NULL);
     pa_testenv_src("examples/2024-03.csv", csv, sizeof csv);
     pa_testenv_src("examples/2024-03.json", json, sizeof json);
-    pa_testenv_tmp("broken.csv", broken, sizeof broken);
-    FILE *f = fopen(broken, "w");
-    fputs("district,period,town,indicator,count,numerator,denominator\n"
-          "500104,2024-03,,ws_deaths,1,,\n"
-          "500104,2024-03,,fire_incidents,two,,\n",
-          f);
-    fclose(f);
+    s_write_tmp("broken.csv",
+                "district,period,town,indicator,count,numerator,denominator\n"
+                "500104,2024-03,,ws_deaths,1,,\n"
+                "500104,2024-03,,fire_incidents,two,,\n",
+                broken, sizeof broken);
     pa_testenv_tmp("p5.out", out, sizeof out);
     pa_testenv_tmp("p5.err", err, sizeof err);
     int status = s_produce(out, err,
@@ -215,15 +223,13 @@ Test(pipeline, rejections_exit_one_and_land_in_quarantine)
     char ep[64], werr[512], out[512], err[512], bad[512], errs[512];
     pa_testenv_endpoint(ep, sizeof ep);
     pid_t w = pa_testenv_start_worker(&s_db, ep, pa_testenv_tmp("w2.err", werr, sizeof werr), NULL);
-    pa_testenv_tmp("bad.csv", bad, sizeof bad);
-    FILE *f = fopen(bad, "w");
-    fputs("district,period,town,indicator,count,numerator,denominator\n"
-          "500101,2024-02,500101001,ws_deaths,1,,\n"
-          "500101,2024-02,500101001,event_closure,,9,10\n"
-          "500102,2024-02,500101003,ws_deaths,2,,\n"
-          "500102,2024-02,,event_closure,,12,10\n",
-          f);
-    fclose(f);
+    s_write_tmp("bad.csv",
+                "district,period,town,indicator,count,numerator,denominator\n"
+                "500101,2024-02,500101001,ws_deaths,1,,\n"
+                "500101,2024-02,500101001,event_closure,,9,10\n"
+                "500102,2024-02,500101003,ws_deaths,2,,\n"
+                "500102,2024-02,,event_closure,,12,10\n",
+                bad, sizeof bad);
     pa_testenv_tmp("p2.out", out, sizeof out);
     pa_testenv_tmp("p2.err", err, sizeof err);
     pa_testenv_tmp("rejections.csv", errs, sizeof errs);
@@ -274,12 +280,11 @@ Test(pipeline, rejections_exit_one_and_land_in_quarantine)
     free(text);
 
     /* A file with a syntax error sends nothing and exits 2 naming the line. */
-    f = fopen(bad, "w");
-    fputs("district,period,town,indicator,count,numerator,denominator\n"
-          "500103,2024-02,500103001,ws_deaths,1,,\n"
-          "500103,2024-02,500103002,ws_deaths,x1,,\n",
-          f);
-    fclose(f);
+    s_write_tmp("bad.csv",
+                "district,period,town,indicator,count,numerator,denominator\n"
+                "500103,2024-02,500103001,ws_deaths,1,,\n"
+                "500103,2024-02,500103002,ws_deaths,x1,,\n",
+                bad, sizeof bad);
     status = s_produce(out, err, (char *[]){"--connect", ep, "--errors", errs, bad, NULL});
     char *etext = pa_testenv_slurp(err);
     cr_assert_eq(status, 2, "exit %d: %s", status, etext);
@@ -329,12 +334,10 @@ Test(pipeline, standard_input_and_dry_run)
 
     /* An extra column is refused, naming the valid ones, unless it is ignored. */
     char extra[512];
-    FILE *xf = fopen(pa_testenv_tmp("remarks.csv", extra, sizeof extra), "w");
-    cr_assert(xf);
-    fputs("district,period,town,indicator,count,numerator,denominator,remarks\n"
-          "500101,2024-03,500101001,ws_deaths,0,,,checked by phone\n",
-          xf);
-    fclose(xf);
+    s_write_tmp("remarks.csv",
+                "district,period,town,indicator,count,numerator,denominator,remarks\n"
+                "500101,2024-03,500101001,ws_deaths,0,,,checked by phone\n",
+                extra, sizeof extra);
     char *strict[] = {bin, "--connect", ep, "--dry-run", extra, NULL};
     p = pa_testenv_spawn(strict, NULL, out, err);
     cr_assert_eq(pa_testenv_wait(p, 60000), 2);
