@@ -1,5 +1,5 @@
 /* pa_query.c - judges a district office's question and answers it from
- * PostgreSQL through the functions of sql/functions/60_query.sql (see
+ * PostgreSQL through the functions of sql/functions/70_query.sql (see
  * pa_query.h). The worker decides which key may ask about what; this file
  * asks it through a callback and knows nothing of keys or sockets. */
 #include "pa_query.h"

@@ -1,4 +1,4 @@
--- 60_query.sql - what a district office may ask a worker without SQL
+-- 70_query.sql - what a district office may ask a worker without SQL
 -- (docs/protocol.md §11): the revisions it submitted, its recent rejections,
 -- and the catalogue with its towns. Read-only; the worker decides which
 -- districts a key may ask about before calling these, and bounds the rows.
