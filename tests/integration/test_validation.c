@@ -207,6 +207,49 @@ Test(validation, mixed_submission_is_judged_report_by_report)
     s_free(second, 6);
 }
 
+/* One submission (one batch) with two revisions of one new district period,
+ * one report_id for two new district periods, and plain first reports: the
+ * first reports are stored in one statement (put_new_reports), the others
+ * one by one in order, with the same answers as before. */
+Test(validation, first_reports_repeats_and_revisions_in_one_batch)
+{
+    pa_report_t *p1 = s_report("p-1", "500104", "2024-03", 1);
+    s_count(p1, "ws_deaths", "", 1);
+    pa_report_t *p2 = s_report("p-2", "500104", "2024-03", 2);
+    s_count(p2, "ws_deaths", "", 2);
+    pa_report_t *q1 = s_report("q-1", "500105", "2024-03", 1);
+    s_count(q1, "ws_deaths", "", 3);
+    pa_report_t *q1b = s_report("q-1", "500106", "2024-03", 1);
+    s_count(q1b, "ws_deaths", "", 4);
+    pa_report_t *r1 = s_report("r-1", "500107", "2024-03", 1);
+    s_count(r1, "ws_deaths", "", 5);
+    pa_report_t *all[] = {p1, p2, q1, q1b, r1};
+    pa_receipt_t *rec = s_exchange(all, 5);
+    cr_assert_eq(rec->entries[0].status, PA_STATUS_STORED);
+    cr_assert_eq(rec->entries[1].status, PA_STATUS_STORED);
+    cr_assert_eq(rec->entries[2].status, PA_STATUS_STORED);
+    cr_assert_eq(rec->entries[3].status, PA_STATUS_REJECTED);
+    cr_assert(s_has(&rec->entries[3], PA_REASON_REPORT_ID_CONFLICT, "report_id"));
+    cr_assert_eq(rec->entries[4].status, PA_STATUS_STORED);
+    pa_receipt_destroy(&rec);
+    char *ids = pa_testdb_text(&s_db, "SELECT string_agg(report_id || ':' || district_code || ':' "
+                                      "|| revision, ',' ORDER BY report_id) FROM pingan.report");
+    cr_assert_str_eq(ids, "p-1:500104:1,p-2:500104:2,q-1:500105:1,r-1:500107:1");
+    free(ids);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT sum(v.count) FROM pingan.v_value AS v"), 2 + 3 + 5,
+                 "the current revisions' values");
+    /* The same batch again: every report answers as a repeat. */
+    rec = s_exchange(all, 5);
+    cr_assert_eq(rec->entries[0].status, PA_STATUS_SUPERSEDED);
+    cr_assert_eq(rec->entries[1].status, PA_STATUS_DUPLICATE);
+    cr_assert_eq(rec->entries[2].status, PA_STATUS_DUPLICATE);
+    cr_assert_eq(rec->entries[3].status, PA_STATUS_REJECTED);
+    cr_assert_eq(rec->entries[4].status, PA_STATUS_DUPLICATE);
+    pa_receipt_destroy(&rec);
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.report"), 4);
+    s_free(all, 5);
+}
+
 Test(validation, time_rules_use_china_time_and_the_catalogue)
 {
     time_t now = time(NULL);
