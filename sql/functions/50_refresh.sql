@@ -132,17 +132,17 @@ BEGIN
 END
 $$;
 
--- A figure step: the queued keys of up to p_max districts. With p_then_judge,
--- when nothing else is queued (a lone report), it also judges them, its
--- districts first, then the city, in the same transaction rather than in two
--- more steps with a commit each. Returns the number of keys done.
+-- A figure step: the queued keys of up to p_max districts. When nothing else
+-- is queued (a lone report), it also judges them, its districts first, then
+-- the city, in the same transaction rather than in two more steps with a
+-- commit each. Returns the number of keys done.
 --
 -- The keys stay in the queue, unlocked, until the end: a batch that queues
 -- one of them again meanwhile (another revision of the same period) does not
 -- wait for the step, only for its last statement. Only keys whose seq is the
 -- one read are removed; a key queued again since stays for the next step,
 -- which then sees that batch's rows.
-CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int, p_then_judge boolean DEFAULT false) RETURNS int
+CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int) RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_pick text[];
@@ -164,7 +164,7 @@ BEGIN
     END IF;
     PERFORM pingan.refresh_keys(v_d, v_t, v_s);
     v_n := cardinality(v_d);
-    IF p_then_judge AND NOT EXISTS (
+    IF NOT EXISTS (
            SELECT 1 FROM pingan.aggregate_queue AS q
            WHERE NOT EXISTS (SELECT 1 FROM unnest(v_d, v_t, v_s, v_q) AS k(d, t, s, n)
                              WHERE k.d = q.district_code AND k.t = q.period_type
@@ -361,7 +361,7 @@ BEGIN
         END IF;
     END IF;
     IF v_figures THEN
-        RETURN pingan.figures_pending(p_max_districts, true);
+        RETURN pingan.figures_pending(p_max_districts);
     END IF;
     RETURN 0;
 END
