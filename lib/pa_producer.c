@@ -468,6 +468,15 @@ static int s_check_end(pa_producer_t *self, pa_err_t *err)
     return PA_OK;
 }
 
+/* The end of every turn: resends and give-ups that are due, progress, and
+ * whether the run can go on. */
+static int s_end_turn(pa_producer_t *self, pa_err_t *err)
+{
+    s_timers(self);
+    s_progress(self, false);
+    return s_check_end(self, err);
+}
+
 /* One turn of the loop: wait for receipts (or room to send) up to the
  * next timer, then run the timers. */
 static int s_service(pa_producer_t *self, pa_err_t *err)
@@ -487,9 +496,7 @@ static int s_service(pa_producer_t *self, pa_err_t *err)
         return pa_err_set(err, PA_EIO, "zmq_poll: %s", zmq_strerror(zmq_errno()));
     if (rc > 0 && (item.revents & ZMQ_POLLIN))
         s_drain(self);
-    s_timers(self);
-    s_progress(self, false);
-    return s_check_end(self, err);
+    return s_end_turn(self, err);
 }
 
 /* Puts one encoded submission in flight, waiting for a free slot first.
@@ -515,9 +522,7 @@ static int s_launch(pa_producer_t *self, uint8_t *body, size_t len, pa_summary_t
     f->n_lines = n_lines;
     self->stats.sent += n_reports;
     s_drain(self); /* pick up receipts already waiting, without blocking */
-    s_timers(self);
-    s_progress(self, false);
-    return s_check_end(self, err);
+    return s_end_turn(self, err);
 }
 
 /* ---------------------------------------------------------------- files */
@@ -648,9 +653,7 @@ static int s_on_chunk(void *arg, pa_err_t *err)
     if (rc != PA_OK)
         return rc;
     s_drain(self);
-    s_timers(self);
-    s_progress(self, false);
-    return s_check_end(self, err);
+    return s_end_turn(self, err);
 }
 
 /* Room for one more file name; false on out of memory. */
