@@ -109,26 +109,39 @@ BEGIN
                ((extract(year FROM age(subj.span_end, subj.period_start)) * 12
                  + extract(month FROM age(subj.span_end, subj.period_start))))::int AS months_expected
         FROM subj),
+    -- the periods inside each judged period: itself, its quarters, its months
+    -- (a year earlier: fs_ref), so that figures are found by equality rather
+    -- than by testing every period of the area against every subject
+    inner_p AS (
+        SELECT DISTINCT p.period_type, p.period_start, x.ft, x.fs,
+               (x.fs - interval '1 year')::date AS fs_ref
+        FROM per AS p
+        CROSS JOIN LATERAL (
+            SELECT c.t AS ft, g.g::date AS fs
+            FROM (VALUES ('month', interval '1 month'), ('quarter', interval '3 months'),
+                         ('year', interval '1 year')) AS c(t, step)
+            CROSS JOIN LATERAL generate_series(p.period_start::timestamp,
+                                               p.period_end::timestamp - interval '1 day', c.step) AS g(g)
+            WHERE pingan.period_rank(c.t) <= pingan.period_rank(p.period_type)) AS x),
     -- figures of the area: month, quarter, year; a year earlier likewise
     fig AS (
         SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start, f.period_type AS ft,
                f.period_start AS fs, f.period_end AS fe, f.count_sum, f.numerator_sum, f.denominator_sum,
                f.covered_days = f.period_days AS complete, f.towns, false AS earlier
         FROM s
+        JOIN inner_p AS ip ON ip.period_type = s.period_type AND ip.period_start = s.period_start
         JOIN fx AS f
           ON f.indicator_code = s.indicator_code AND f.level = s.level AND f.area_code = s.area_code
-         AND f.period_start >= s.period_start AND f.period_end <= s.period_end
-         AND pingan.period_rank(f.period_type) <= pingan.period_rank(s.period_type) AND f.has_current
+         AND f.period_type = ip.ft AND f.period_start = ip.fs AND f.has_current
         UNION ALL
         SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start, f.period_type,
                (f.period_start + interval '1 year')::date, (f.period_end + interval '1 year')::date,
                f.count_sum, f.numerator_sum, f.denominator_sum, f.covered_days = f.period_days, f.towns, true
         FROM s
+        JOIN inner_p AS ip ON ip.period_type = s.period_type AND ip.period_start = s.period_start
         JOIN fx AS f
           ON f.indicator_code = s.indicator_code AND f.level = s.level AND f.area_code = s.area_code
-         AND f.period_start >= (s.period_start - interval '1 year')::date
-         AND f.period_end <= (s.period_end - interval '1 year')::date
-         AND pingan.period_rank(f.period_type) <= pingan.period_rank(s.period_type) AND f.has_current
+         AND f.period_type = ip.ft AND f.period_start = ip.fs_ref AND f.has_current
         WHERE s.rule = 'yoy_decrease' AND NOT s.ref_baseline
         UNION ALL
         SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start, b.period_type,
