@@ -573,6 +573,9 @@ static void s_on_row(int term, void *ctx)
             s_header_end(self);
     }
     s_row_reset(self);
+    /* A row ended by a CR inside a segment: the next row starts on this
+     * line (after a newline, s_feed sets it at the next segment). */
+    self->row_line = self->line;
 }
 
 /* ---------------------------------------------------------------- public */

@@ -571,6 +571,14 @@ static const s_error_case_t s_error_cases[] = {
      PA_FORMAT_CSV,
      S_CSV_HEAD S_CSV_ROW "500101,2024-03,500101002,ws_deaths,1x,,\n",
      {"t.in:3:5: count: '1x' is not a number"}},
+    /* A CR ends the row that began on line 2 and spans to line 3; the next
+     * row starts right after it, on line 3 (fuzz/regressions/input/
+     * cr-after-multiline-row-csv: the line once depended on chunking). */
+    {"row after a CR that ends a row spanning lines",
+     PA_FORMAT_CSV,
+     S_CSV_HEAD
+     "500101,2024-03,\"500101\n001\",ws_deaths,0,,\r500101,2024-03,500101002,ws_deaths,1x,,\n",
+     {"t.in:3:5: count: '1x' is not a number"}},
     {"bad numerator",
      PA_FORMAT_CSV,
      S_CSV_HEAD "500101,2024-03,,event_closure,,1 9,200\n",
