@@ -16,10 +16,12 @@
 -- Figure and district judgement steps of different districts run at the same
 -- time (one per worker: each holds its districts' advisory locks), except
 -- while batches keep arriving, when one step runs at a time so that ingest
--- keeps the other cores; the city step runs alone. Judging waits while figure keys keep coming, up to a bound
--- (5 s by default), so that a backfill is judged every few seconds rather
--- than after every figure step, while a single report goes through the three
--- steps at once. A rebuild (or rejudge_all) holds the aggregation lock
+-- keeps the other cores; the city step runs alone. Judging waits while figure
+-- keys keep coming, up to a bound (20 s by default), so that a backfill is
+-- judged once its figures are done, or every 20 s when it lasts longer,
+-- rather than after every figure step, while a single report goes through
+-- the three steps at once. (With 5 s, a year's backfill was judged two or
+-- three times over: bench/README.md, 2026-12-03.) A rebuild (or rejudge_all) holds the aggregation lock
 -- exclusively; steps hold it shared.
 --
 -- No lost updates: every step recomputes from committed rows, never adds a
@@ -313,7 +315,7 @@ $$;
 -- p_judge_after. Returns the number of keys done; 0 when nothing was queued
 -- or everything queued is another step's.
 CREATE OR REPLACE FUNCTION pingan.aggregate_pending(p_max_districts int,
-                                                    p_judge_after interval DEFAULT '5 seconds')
+                                                    p_judge_after interval DEFAULT '20 seconds')
 RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
