@@ -97,8 +97,10 @@ BEGIN
                               WHERE f.indicator_code = p.indicator_code AND f.period_type = p.period_type
                                 AND f.period_start = p.period_start AND f.level = 'town'
                                 AND f.area_code = a.area_code AND f.has_current)))),
+    -- each subject gets an integer id: the joins and groupings below are on
+    -- it rather than on five text columns (bench/README.md, 2026-12-03)
     s AS (
-        SELECT subj.*,
+        SELECT subj.*, row_number() OVER () AS sid,
                (subj.rule = 'yoy_decrease'
                 AND EXISTS (SELECT 1 FROM pingan.baseline AS b
                             WHERE b.indicator_code = subj.indicator_code AND b.level = subj.level
@@ -125,7 +127,7 @@ BEGIN
             WHERE pingan.period_rank(c.t) <= pingan.period_rank(p.period_type)) AS x),
     -- figures of the area: month, quarter, year; a year earlier likewise
     fig AS (
-        SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start, f.period_type AS ft,
+        SELECT s.sid, f.period_type AS ft,
                f.period_start AS fs, f.period_end AS fe, f.count_sum, f.numerator_sum, f.denominator_sum,
                f.covered_days = f.period_days AS complete, f.towns, false AS earlier
         FROM s
@@ -134,7 +136,7 @@ BEGIN
           ON f.indicator_code = s.indicator_code AND f.level = s.level AND f.area_code = s.area_code
          AND f.period_type = ip.ft AND f.period_start = ip.fs AND f.has_current
         UNION ALL
-        SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start, f.period_type,
+        SELECT s.sid, f.period_type,
                (f.period_start + interval '1 year')::date, (f.period_end + interval '1 year')::date,
                f.count_sum, f.numerator_sum, f.denominator_sum, f.covered_days = f.period_days, f.towns, true
         FROM s
@@ -144,7 +146,7 @@ BEGIN
          AND f.period_type = ip.ft AND f.period_start = ip.fs_ref AND f.has_current
         WHERE s.rule = 'yoy_decrease' AND NOT s.ref_baseline
         UNION ALL
-        SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start, b.period_type,
+        SELECT s.sid, b.period_type,
                (b.period_start + interval '1 year')::date,
                (pingan.period_end(b.period_type, b.period_start) + interval '1 year')::date,
                b.count, b.numerator::numeric, b.denominator::numeric, true, NULL, true
@@ -157,8 +159,7 @@ BEGIN
         WHERE s.ref_baseline),
     -- each month of the span, with the actual and the reference month
     grid AS (
-        SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start,
-               m.m::date AS m_start, date_trunc('quarter', m.m)::date AS q_start,
+        SELECT s.sid, m.m::date AS m_start, date_trunc('quarter', m.m)::date AS q_start,
                a.count_sum AS a_c, a.numerator_sum AS a_n, a.denominator_sum AS a_d,
                coalesce(a.complete, false) AS a_ok, a.fs IS NOT NULL AS a_has,
                r.count_sum AS r_c, r.numerator_sum AS r_n, r.denominator_sum AS r_d,
@@ -166,17 +167,10 @@ BEGIN
         FROM s
         CROSS JOIN LATERAL generate_series(s.period_start::timestamp, s.span_end::timestamp - interval '1 day',
                                            interval '1 month') AS m(m)
-        LEFT JOIN fig AS a
-          ON a.target_id = s.target_id AND a.level = s.level AND a.area_code = s.area_code
-         AND a.period_type = s.period_type AND a.period_start = s.period_start
-         AND NOT a.earlier AND a.ft = 'month' AND a.fs = m.m::date
-        LEFT JOIN fig AS r
-          ON r.target_id = s.target_id AND r.level = s.level AND r.area_code = s.area_code
-         AND r.period_type = s.period_type AND r.period_start = s.period_start
-         AND r.earlier AND r.ft = 'month' AND r.fs = m.m::date),
+        LEFT JOIN fig AS a ON a.sid = s.sid AND NOT a.earlier AND a.ft = 'month' AND a.fs = m.m::date
+        LEFT JOIN fig AS r ON r.sid = s.sid AND r.earlier AND r.ft = 'month' AND r.fs = m.m::date),
     qgrid AS (
-        SELECT g.target_id, g.level, g.area_code, g.period_type, g.period_start, g.q_start,
-               count(*) AS n,
+        SELECT g.sid, g.q_start, count(*) AS n,
                bool_and(g.a_ok) AS all_a, bool_and(g.r_ok) AS all_r,
                count(*) FILTER (WHERE g.a_ok) AS a_months,
                count(*) FILTER (WHERE g.a_ok AND g.r_ok) AS both_months,
@@ -190,7 +184,7 @@ BEGIN
                sum(g.a_d) FILTER (WHERE g.a_has) AS a_d, bool_or(g.a_has) AS a_has,
                max(g.m_start) FILTER (WHERE g.a_has) AS a_last
         FROM grid AS g
-        GROUP BY g.target_id, g.level, g.area_code, g.period_type, g.period_start, g.q_start),
+        GROUP BY g.sid, g.q_start),
     q AS (
         SELECT qg.*, aq.count_sum AS aq_c, aq.numerator_sum AS aq_n, aq.denominator_sum AS aq_d,
                coalesce(aq.complete, false) AS aq_ok, aq.fs IS NOT NULL AS aq_has,
@@ -200,15 +194,11 @@ BEGIN
                         AND (qg.all_r OR coalesce(rq.complete, false)) AS ll_block
         FROM qgrid AS qg
         LEFT JOIN fig AS aq
-          ON qg.n = 3 AND aq.target_id = qg.target_id AND aq.level = qg.level AND aq.area_code = qg.area_code
-         AND aq.period_type = qg.period_type AND aq.period_start = qg.period_start
-         AND NOT aq.earlier AND aq.ft = 'quarter' AND aq.fs = qg.q_start
+          ON qg.n = 3 AND aq.sid = qg.sid AND NOT aq.earlier AND aq.ft = 'quarter' AND aq.fs = qg.q_start
         LEFT JOIN fig AS rq
-          ON qg.n = 3 AND rq.target_id = qg.target_id AND rq.level = qg.level AND rq.area_code = qg.area_code
-         AND rq.period_type = qg.period_type AND rq.period_start = qg.period_start
-         AND rq.earlier AND rq.ft = 'quarter' AND rq.fs = qg.q_start),
+          ON qg.n = 3 AND rq.sid = qg.sid AND rq.earlier AND rq.ft = 'quarter' AND rq.fs = qg.q_start),
     span AS (
-        SELECT q.target_id, q.level, q.area_code, q.period_type, q.period_start,
+        SELECT q.sid,
                -- like for like
                sum(CASE WHEN q.ll_block THEN 3 ELSE q.both_months END)::int AS ll_months,
                sum(CASE WHEN q.ll_block THEN CASE WHEN q.aq_ok THEN q.aq_c ELSE q.a_c END ELSE q.ll_a_c END) AS ll_a_c,
@@ -226,36 +216,24 @@ BEGIN
                max(CASE WHEN q.aq_has THEN (q.q_start + interval '3 months')::date
                         ELSE (q.a_last + interval '1 month')::date END) AS a_last_end
         FROM q
-        GROUP BY q.target_id, q.level, q.area_code, q.period_type, q.period_start),
+        GROUP BY q.sid),
     -- a period that ran to its end is judged on its own figure
     own AS (
-        SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start,
-               a.count_sum AS p_c, a.numerator_sum AS p_n, a.denominator_sum AS p_d, a.complete AS p_ok,
+        SELECT s.sid, a.count_sum AS p_c, a.numerator_sum AS p_n, a.denominator_sum AS p_d, a.complete AS p_ok,
                a.towns AS p_towns, r.count_sum AS rp_c, r.numerator_sum AS rp_n,
                r.denominator_sum AS rp_d, r.complete AS rp_ok
         FROM s
-        LEFT JOIN fig AS a
-          ON a.target_id = s.target_id AND a.level = s.level AND a.area_code = s.area_code
-         AND a.period_type = s.period_type AND a.period_start = s.period_start
-         AND NOT a.earlier AND a.ft = s.period_type AND a.fs = s.period_start
-        LEFT JOIN fig AS r
-          ON r.target_id = s.target_id AND r.level = s.level AND r.area_code = s.area_code
-         AND r.period_type = s.period_type AND r.period_start = s.period_start
-         AND r.earlier AND r.ft = s.period_type AND r.fs = s.period_start),
+        LEFT JOIN fig AS a ON a.sid = s.sid AND NOT a.earlier AND a.ft = s.period_type AND a.fs = s.period_start
+        LEFT JOIN fig AS r ON r.sid = s.sid AND r.earlier AND r.ft = s.period_type AND r.fs = s.period_start),
     -- the latest position of a stock within the span
     pos AS (
-        SELECT DISTINCT ON (s.target_id, s.level, s.area_code, s.period_type, s.period_start)
-               s.target_id, s.level, s.area_code, s.period_type, s.period_start,
-               f.count_sum AS l_c, f.numerator_sum AS l_n, f.denominator_sum AS l_d, f.fe AS l_end,
+        SELECT DISTINCT ON (s.sid) s.sid, f.count_sum AS l_c, f.numerator_sum AS l_n, f.denominator_sum AS l_d, f.fe AS l_end,
                f.towns AS l_towns
         FROM s
         JOIN fig AS f
-          ON f.target_id = s.target_id AND f.level = s.level AND f.area_code = s.area_code
-         AND f.period_type = s.period_type AND f.period_start = s.period_start
-         AND NOT f.earlier AND f.fe <= s.span_end AND f.ft IN ('month', 'quarter')
+          ON f.sid = s.sid AND NOT f.earlier AND f.fe <= s.span_end AND f.ft IN ('month', 'quarter')
         WHERE s.aggregation = 'stock'
-        ORDER BY s.target_id, s.level, s.area_code, s.period_type, s.period_start, f.fe DESC,
-                 pingan.period_rank(f.ft)),
+        ORDER BY s.sid, f.fe DESC, pingan.period_rank(f.ft)),
     -- bottom lines: a week report overlapping the span (weeks build no month,
     -- and may cross the span's boundary); every other report is in the figures
     wk AS (
@@ -268,7 +246,7 @@ BEGIN
                           WHERE n.district_code = r.district_code AND n.period_type = r.period_type
                             AND n.period_start = r.period_start AND n.revision > r.revision)),
     occ AS (
-        SELECT s.target_id, s.level, s.area_code, s.period_type, s.period_start, max(w.count) AS occ_max
+        SELECT s.sid, max(w.count) AS occ_max
         FROM s
         JOIN wk AS w
           ON w.district_code = s.district_code AND w.indicator_code = s.indicator_code
@@ -276,7 +254,7 @@ BEGIN
          AND w.period_start < least(s.period_end, s.as_of + 1) AND w.period_end > s.period_start
          AND (s.level <> 'town' OR w.town_code = s.area_code)
         WHERE s.rule = 'max_count'
-        GROUP BY s.target_id, s.level, s.area_code, s.period_type, s.period_start)
+        GROUP BY s.sid)
     SELECT s.*, sp.ll_months, sp.ll_a_c, sp.ll_a_n, sp.ll_a_d, sp.ll_r_c, sp.ll_r_n, sp.ll_r_d,
            sp.a_c, sp.a_n, sp.a_d, sp.a_months, coalesce(sp.a_has, false) OR o.p_c IS NOT NULL
            OR o.p_d IS NOT NULL AS has_data, sp.a_last_end,
@@ -287,15 +265,12 @@ BEGIN
               AND b.area_code = s.area_code AND b.period_type = s.period_type
               AND b.period_start = (s.period_start - interval '1 year')::date) AS rb_c,
            p.l_c, p.l_n, p.l_d, p.l_end, p.l_towns, oc.occ_max,
-           EXISTS (SELECT 1 FROM fig AS f
-                   WHERE f.target_id = s.target_id AND f.level = s.level AND f.area_code = s.area_code
-                     AND f.period_type = s.period_type AND f.period_start = s.period_start
-                     AND f.earlier) AS has_ref
+           EXISTS (SELECT 1 FROM fig AS f WHERE f.sid = s.sid AND f.earlier) AS has_ref
     FROM s
-    LEFT JOIN span AS sp USING (target_id, level, area_code, period_type, period_start)
-    LEFT JOIN own AS o USING (target_id, level, area_code, period_type, period_start)
-    LEFT JOIN pos AS p USING (target_id, level, area_code, period_type, period_start)
-    LEFT JOIN occ AS oc USING (target_id, level, area_code, period_type, period_start);
+    LEFT JOIN span AS sp USING (sid)
+    LEFT JOIN own AS o USING (sid)
+    LEFT JOIN pos AS p USING (sid)
+    LEFT JOIN occ AS oc USING (sid);
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END
