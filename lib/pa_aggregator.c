@@ -1,5 +1,5 @@
 /* pa_aggregator.c - the aggregation thread (see pa_aggregator.h). The
- * mutex guards kicked, stop and cancel; the connection is the
+ * mutex guards kicked, last_kick_ms, stop and cancel; the connection is the
  * thread's alone once it runs. */
 #include "pa_aggregator.h"
 
@@ -21,6 +21,11 @@
  * ingest 11.2 s and current 10.2 s later, against 12.4 s and 11.9 s when
  * resting as long as the step, means of six runs each). */
 #define PA_AGG_REST_FACTOR 2
+/* No batch for this long and the backfill is over: a rest ends, and an idle
+ * wait ends then too, instead of a whole idle_ms later. The same second as
+ * aggregate_pending's one-step-at-a-time window (50_refresh.sql), plus a
+ * little, so that a step then finds every worker's step allowed. */
+#define PA_AGG_QUIET_MS 1050
 
 struct pa_aggregator {
     const pa_log_t *log;
@@ -33,6 +38,7 @@ struct pa_aggregator {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signalled by kick and destroy */
     bool kicked, stop;
+    int64_t last_kick_ms; /* pa_clock_mono_ms() of the last kick; 0 for none */
 };
 
 /* One aggregate_pending call: keys done, or a negative PA_E* code. */
@@ -84,6 +90,27 @@ static void s_wait(pa_aggregator_t *self, int64_t ms, bool kick)
         self->kicked = false;
 }
 
+/* Rests until the monotonic time until, or earlier once no batch has been
+ * committed for PA_AGG_QUIET_MS; called with mu held. */
+static void s_rest(pa_aggregator_t *self, int64_t until)
+{
+    for (;;) {
+        int64_t now = pa_clock_mono_ms();
+        int64_t quiet = self->last_kick_ms + PA_AGG_QUIET_MS;
+        if (self->stop || now >= until || now >= quiet)
+            return;
+        s_wait(self, (until < quiet ? until : quiet) - now, false);
+    }
+}
+
+/* How long an idle wait lasts: idle_ms, or less when batches came until
+ * just now and the quiet point is nearer. */
+static int64_t s_idle_ms(const pa_aggregator_t *self)
+{
+    int64_t quiet_in = self->last_kick_ms + PA_AGG_QUIET_MS - pa_clock_mono_ms();
+    return quiet_in > 0 && quiet_in < self->idle_ms ? quiet_in : self->idle_ms;
+}
+
 static void *s_run(void *arg)
 {
     pa_aggregator_t *self = arg;
@@ -120,11 +147,12 @@ static void *s_run(void *arg)
              * queued: no sleep. */
             if (keys > 0 && self->kicked) {
                 int64_t rest = took * PA_AGG_REST_FACTOR;
-                s_wait(self, rest < PA_AGG_PAUSE_MAX_MS ? rest : PA_AGG_PAUSE_MAX_MS, false);
+                s_rest(self, pa_clock_mono_ms() +
+                                 (rest < PA_AGG_PAUSE_MAX_MS ? rest : PA_AGG_PAUSE_MAX_MS));
             }
             if (keys > 0)
                 continue;
-            s_wait(self, self->idle_ms, true);
+            s_wait(self, s_idle_ms(self), true);
             continue;
         }
         pa_log_warn(self->log, "sqlstate=%s retry_in_ms=%d could not aggregate queued reports: %s",
@@ -203,6 +231,7 @@ void pa_aggregator_kick(pa_aggregator_t *self)
         return;
     pthread_mutex_lock(&self->mu);
     self->kicked = true;
+    self->last_kick_ms = pa_clock_mono_ms();
     pthread_cond_signal(&self->cv);
     pthread_mutex_unlock(&self->mu);
 }
