@@ -20,7 +20,8 @@
 -- keys keep coming, up to a bound (20 s by default), so that a backfill is
 -- judged once its figures are done, or every 20 s when it lasts longer,
 -- rather than after every figure step, while a single report goes through
--- the three steps at once. (With 5 s, a year's backfill was judged two or
+-- the three steps at once. A step that finds every queued figure key taken
+-- by other steps judges the districts whose figures are done instead. (With 5 s, a year's backfill was judged two or
 -- three times over: bench/README.md, 2026-12-03.) A rebuild (or rejudge_all)
 -- holds the aggregation lock exclusively; steps hold it shared.
 --
@@ -192,8 +193,10 @@ $$;
 -- A district judgement step: the queued periods of up to p_max districts,
 -- judged as a cross product (in a backfill every district has the same
 -- periods; elsewhere a few extra pairs cost less than a pass per district).
+-- With p_figures_done, only districts that have no figure key queued.
 -- Queues the periods for the city step. Returns the number of keys done.
-CREATE OR REPLACE FUNCTION pingan.judge_districts_pending(p_max int) RETURNS int
+CREATE OR REPLACE FUNCTION pingan.judge_districts_pending(p_max int, p_figures_done boolean DEFAULT false)
+RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_pick text[];
@@ -204,6 +207,8 @@ BEGIN
     v_pick := pingan.pick_districts(ARRAY(
         SELECT q.district_code FROM pingan.judge_queue AS q
         WHERE q.district_code <> pingan.city_code()
+          AND NOT (p_figures_done AND EXISTS (SELECT 1 FROM pingan.aggregate_queue AS a
+                                              WHERE a.district_code = q.district_code))
         GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code), p_max);
     PERFORM 1 FROM pingan.judge_queue AS q WHERE q.district_code = ANY (v_pick)
     ORDER BY q.district_code, q.period_type, q.period_start FOR UPDATE;
@@ -363,7 +368,13 @@ BEGIN
         END IF;
     END IF;
     IF v_figures THEN
-        RETURN pingan.figures_pending(p_max_districts);
+        v_n := pingan.figures_pending(p_max_districts);
+        IF v_n > 0 OR v_district_since IS NULL THEN
+            RETURN v_n;
+        END IF;
+        -- Every queued figure key is another step's (the end of a backfill):
+        -- judge the districts whose figures are done rather than wait.
+        RETURN pingan.judge_districts_pending(p_max_districts, true);
     END IF;
     RETURN 0;
 END

@@ -863,3 +863,46 @@ Test(aggregate, key_queued_again_during_a_step_stays_queued)
     cr_assert_gt(pa_testdb_long(&s_db, "SELECT pingan.aggregate_pending(10)"), 0);
     cr_expect_eq(pa_testdb_long(&s_db, left), 0);
 }
+
+/* A step that finds every queued figure key taken by another step (the end
+ * of a backfill, the other worker busy with its last districts) judges the
+ * districts whose figures are done instead of returning with nothing. */
+Test(aggregate, a_step_judges_done_districts_while_figures_are_taken)
+{
+    s_store("jd", (const char *const[]){"tests/data/agg-2024.csv", NULL});
+    while (pa_testdb_long(&s_db, "SELECT pingan.aggregate_pending(10)") > 0)
+        ;
+    s_exec("SELECT pingan.aggregate_reports(ARRAY(SELECT r.id FROM pingan.report AS r "
+           "WHERE r.district_code = '500101' AND r.period_type = 'month' AND "
+           "r.period_start = '2024-03-01'))");
+    s_exec("INSERT INTO pingan.judge_queue (district_code, period_type, period_start) "
+           "VALUES ('500102', 'month', '2024-01-01')");
+    /* Another step holds 500101, the only district with a figure key. */
+    PGconn *other = PQconnectdb(s_db.conninfo);
+    cr_assert_eq(PQstatus(other), CONNECTION_OK, "%s", PQerrorMessage(other));
+    PQclear(PQexec(other, "BEGIN"));
+    PGresult *res = PQexec(other, "SELECT pingan.try_lock_district('500101')");
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(other));
+    cr_assert_str_eq(PQgetvalue(res, 0, 0), "t");
+    PQclear(res);
+
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT pingan.aggregate_pending(10)"), 1,
+                 "the step did not judge 500102's queued period");
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.judge_queue "
+                                       "WHERE district_code = '500102'"),
+                 0);
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.judge_queue "
+                                       "WHERE district_code = pingan.city_code() "
+                                       "AND period_type = 'month' AND period_start = '2024-01-01'"),
+                 1, "the judged period was not queued for the city");
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.aggregate_queue"), 1,
+                 "the other step's figure key was touched");
+
+    PQclear(PQexec(other, "COMMIT"));
+    PQfinish(other);
+    while (pa_testdb_long(&s_db, "SELECT pingan.aggregate_pending(10)") > 0)
+        ;
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT (SELECT count(*) FROM pingan.aggregate_queue) + "
+                                       "(SELECT count(*) FROM pingan.judge_queue)"),
+                 0);
+}
