@@ -212,6 +212,9 @@ int main(int argc, char **argv)
         status = 1;
         goto cleanup;
     }
+    /* The page is written: from here a reader of stdout that goes away
+     * (| head) ends the program quietly, as it does cat or grep. */
+    signal(SIGPIPE, SIG_DFL);
     if (renderer->render(sc, &opts, stdout, &err) != PA_OK) {
         pa_log_error(&log, "error=%s could not write the %s output: %s", pa_err_name(err.code),
                      cfg.format, err.msg);

@@ -15,7 +15,11 @@
  *   500104: nothing (no_data) */
 #include <criterion/criterion.h>
 #include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,6 +498,44 @@ Test(report, html_page_is_written_when_stdout_is_closed)
     cr_assert(strstr(page, "</html>\n"), "the whole page was written first");
     free(page);
     unlink(html);
+}
+
+/* `pingan-report | head`: once the reader has what it wants and goes away,
+ * the program ends quietly (SIGPIPE, as cat does), with no error logged. */
+Test(report, closed_pipe_ends_quietly)
+{
+    s_load_fixture();
+    char fifo[512], bin[512], err_path[512];
+    pa_testenv_tmp("head.fifo", fifo, sizeof fifo);
+    unlink(fifo);
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo %s: %s", fifo, strerror(errno));
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* not the child's */
+    cr_assert_geq(rd, 0, "open %s: %s", fifo, strerror(errno));
+    /* A small pipe, so that the page does not fit in it before we close. */
+    fcntl(rd, F_SETPIPE_SZ, 4096);
+    char *argv[] = {pa_testenv_bin("pingan-report", bin, sizeof bin),
+                    "--period",
+                    "2024",
+                    "--format",
+                    "html",
+                    NULL};
+    pid_t pid = pa_testenv_spawn(argv, s_db.dbname, fifo,
+                                 pa_testenv_tmp("head.err", err_path, sizeof err_path));
+    char buf[512];
+    ssize_t got = 0;
+    for (int i = 0; i < 600 && got <= 0; i++) {
+        struct pollfd p = {rd, POLLIN, 0};
+        poll(&p, 1, 100);
+        got = read(rd, buf, sizeof buf);
+    }
+    cr_assert_gt(got, 0, "nothing came through the pipe");
+    close(rd);
+    int status = pa_testenv_wait(pid, 60000);
+    char *err = pa_testenv_slurp(err_path);
+    cr_expect_eq(status, 128 + SIGPIPE, "exit %d: %s", status, err);
+    cr_expect_null(strstr(err, "could not write"), "%s", err);
+    free(err);
+    unlink(fifo);
 }
 
 /* ---- exit codes -------------------------------------------------------- */
