@@ -158,7 +158,8 @@ int main(int argc, char **argv)
     int done = pa_config_cli(&cli, s_opts, &cfg, argc, argv, &first, &level);
     if (done >= 0)
         return done;
-    /* A closed stdout (| head) must fail a write, not kill us mid-page. */
+    /* Until the page is written, a closed stdout (| head) must fail a
+     * write, not kill us mid-page. */
     signal(SIGPIPE, SIG_IGN);
     if (!cfg.period || !*cfg.period) {
         fprintf(stderr, "pingan-report: --period is required (%s)\n", S_FORMS);
