@@ -20,10 +20,11 @@
 -- keys keep coming, up to a bound (20 s by default), so that a backfill is
 -- judged once its figures are done, or every 20 s when it lasts longer,
 -- rather than after every figure step, while a single report goes through
--- the three steps at once. A step that finds every queued figure key taken
--- by other steps judges the districts whose figures are done instead. (With 5 s, a year's backfill was judged two or
--- three times over: bench/README.md, 2026-12-03.) A rebuild (or rejudge_all)
--- holds the aggregation lock exclusively; steps hold it shared.
+-- the three steps at once. (With 5 s, a year's backfill was judged two or
+-- three times over: bench/README.md, 2026-12-03.) A step that finds every
+-- queued figure key taken by other steps judges the districts whose figures
+-- are done instead. A rebuild (or rejudge_all) holds the aggregation lock
+-- exclusively; steps hold it shared.
 --
 -- No lost updates: every step recomputes from committed rows, never adds a
 -- difference, and the chain figure step -> district judgement -> city step
