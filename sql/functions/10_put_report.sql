@@ -76,7 +76,8 @@ BEGIN
             status := 'rejected'; report_pk := NULL; reason := 'report_id_conflict';
             detail := CASE WHEN v_report_id LIKE 'withdrawn by void revision %'
                            THEN 'report_id was ' || v_report_id || '; send a new report_id'
-                           ELSE 'report_id was voided by an operator (pingan.voided_report); send a new report_id'
+                           ELSE 'report_id was voided by an operator (pingan.voided_report); '
+                                || 'send a new report_id'
                       END;
             RETURN NEXT;
             RETURN;

@@ -219,16 +219,18 @@ BEGIN
         GROUP BY q.sid),
     -- a period that ran to its end is judged on its own figure
     own AS (
-        SELECT s.sid, a.count_sum AS p_c, a.numerator_sum AS p_n, a.denominator_sum AS p_d, a.complete AS p_ok,
-               a.towns AS p_towns, r.count_sum AS rp_c, r.numerator_sum AS rp_n,
+        SELECT s.sid, a.count_sum AS p_c, a.numerator_sum AS p_n, a.denominator_sum AS p_d,
+               a.complete AS p_ok, a.towns AS p_towns, r.count_sum AS rp_c, r.numerator_sum AS rp_n,
                r.denominator_sum AS rp_d, r.complete AS rp_ok
         FROM s
-        LEFT JOIN fig AS a ON a.sid = s.sid AND NOT a.earlier AND a.ft = s.period_type AND a.fs = s.period_start
-        LEFT JOIN fig AS r ON r.sid = s.sid AND r.earlier AND r.ft = s.period_type AND r.fs = s.period_start),
+        LEFT JOIN fig AS a
+          ON a.sid = s.sid AND NOT a.earlier AND a.ft = s.period_type AND a.fs = s.period_start
+        LEFT JOIN fig AS r
+          ON r.sid = s.sid AND r.earlier AND r.ft = s.period_type AND r.fs = s.period_start),
     -- the latest position of a stock within the span
     pos AS (
-        SELECT DISTINCT ON (s.sid) s.sid, f.count_sum AS l_c, f.numerator_sum AS l_n, f.denominator_sum AS l_d, f.fe AS l_end,
-               f.towns AS l_towns
+        SELECT DISTINCT ON (s.sid) s.sid, f.count_sum AS l_c, f.numerator_sum AS l_n,
+               f.denominator_sum AS l_d, f.fe AS l_end, f.towns AS l_towns
         FROM s
         JOIN fig AS f
           ON f.sid = s.sid AND NOT f.earlier AND f.fe <= s.span_end AND f.ft IN ('month', 'quarter')
