@@ -21,11 +21,14 @@
  * ingest 11.2 s and current 10.2 s later, against 12.4 s and 11.9 s when
  * resting as long as the step, means of six runs each). */
 #define PA_AGG_REST_FACTOR 2
-/* No batch for this long and the backfill is over: a rest ends, and an idle
- * wait ends then too, instead of a whole idle_ms later. The same second as
- * aggregate_pending's one-step-at-a-time window (50_refresh.sql), plus a
- * little, so that a step then finds every worker's step allowed. */
-#define PA_AGG_QUIET_MS 1050
+/* No batch of this worker's for this long: a rest or an idle wait asks
+ * PostgreSQL whether any batch is still arriving (batches_arriving in
+ * 50_refresh.sql, the test behind aggregate_pending's one step at a time),
+ * then again every PA_AGG_POLL_MS, and ends once none is. A backfill's end
+ * is so seen within a few tenths of a second, where a fixed second of quiet
+ * left both cores idle (bench/README.md). */
+#define PA_AGG_QUIET_MS 300
+#define PA_AGG_POLL_MS  150
 
 struct pa_aggregator {
     const pa_log_t *log;
@@ -90,25 +93,51 @@ static void s_wait(pa_aggregator_t *self, int64_t ms, bool kick)
         self->kicked = false;
 }
 
-/* Rests until the monotonic time until, or earlier once no batch has been
- * committed for PA_AGG_QUIET_MS; called with mu held. */
+/* Whether PostgreSQL sees batches arriving; called with mu held, which it
+ * releases around the query so that a kick does not wait for it. A failure
+ * answers no: the next step meets it and reports it. */
+static bool s_arriving(pa_aggregator_t *self)
+{
+    pthread_mutex_unlock(&self->mu);
+    PGresult *res = NULL;
+    bool yes = pa_pg_exec(self->pg, PA_SQL_BATCHES_ARRIVING, 0, NULL, PGRES_TUPLES_OK, &res,
+                          NULL) == PA_OK &&
+               PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    pthread_mutex_lock(&self->mu);
+    return yes;
+}
+
+/* Rests until the monotonic time until, or earlier once no batch is arriving
+ * (see PA_AGG_QUIET_MS); called with mu held. */
 static void s_rest(pa_aggregator_t *self, int64_t until)
 {
+    int64_t ask = 0; /* when to ask PostgreSQL again */
     for (;;) {
         int64_t now = pa_clock_mono_ms();
-        int64_t quiet = self->last_kick_ms + PA_AGG_QUIET_MS;
-        if (self->stop || now >= until || now >= quiet)
+        if (self->stop || now >= until)
             return;
-        s_wait(self, (until < quiet ? until : quiet) - now, false);
+        int64_t quiet = self->last_kick_ms + PA_AGG_QUIET_MS;
+        int64_t next = quiet > ask ? quiet : ask;
+        if (now >= next) {
+            if (!s_arriving(self))
+                return;
+            ask = pa_clock_mono_ms() + PA_AGG_POLL_MS;
+            continue;
+        }
+        s_wait(self, (until < next ? until : next) - now, false);
     }
 }
 
-/* How long an idle wait lasts: idle_ms, or less when batches came until
- * just now and the quiet point is nearer. */
+/* How long an idle wait lasts: idle_ms, or PA_AGG_POLL_MS while batches came
+ * until a moment ago (the wait after a step that found every key another
+ * step's, or the one-step-at-a-time turn taken), so that the end of a
+ * backfill is not met a whole idle_ms late. */
 static int64_t s_idle_ms(const pa_aggregator_t *self)
 {
-    int64_t quiet_in = self->last_kick_ms + PA_AGG_QUIET_MS - pa_clock_mono_ms();
-    return quiet_in > 0 && quiet_in < self->idle_ms ? quiet_in : self->idle_ms;
+    bool recent =
+        self->last_kick_ms > 0 && pa_clock_mono_ms() - self->last_kick_ms < 10 * PA_AGG_QUIET_MS;
+    return recent && PA_AGG_POLL_MS < self->idle_ms ? PA_AGG_POLL_MS : self->idle_ms;
 }
 
 static void *s_run(void *arg)

@@ -49,6 +49,10 @@
 /* Recomputes the queued aggregates of up to $1 districts; returns the keys done. */
 #define PA_SQL_AGGREGATE_PENDING "SELECT pingan.aggregate_pending($1::int)"
 
+/* Whether batches are still arriving: a rest between aggregation steps
+ * ends once none is (lib/pa_aggregator.c). */
+#define PA_SQL_BATCHES_ARRIVING "SELECT pingan.batches_arriving()"
+
 /* The aggregation lag for the metrics, after each pass: queued keys and
  * the oldest one's age in seconds (NULL when none). */
 #define PA_SQL_AGGREGATE_LAG                                                                       \

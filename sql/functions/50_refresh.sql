@@ -77,14 +77,29 @@ $$;
 -- Brings the town and district figures the keys (district, period type,
 -- period start) feed up to date and queues their judgements. The caller
 -- holds the keys' district locks (or the aggregation lock exclusively).
-CREATE OR REPLACE FUNCTION pingan.refresh_keys(p_district text[], p_type text[], p_start date[])
+-- With p_defer (a backfill), only months: their quarters and years go to
+-- rollup_queue, queued at p_since. Without, the rollup_queue rows of
+-- p_rollup's districts (default: the keys') are summed too and removed.
+CREATE OR REPLACE FUNCTION pingan.refresh_keys(p_district text[], p_type text[], p_start date[],
+                                               p_defer boolean DEFAULT false,
+                                               p_since timestamptz DEFAULT clock_timestamp(),
+                                               p_rollup text[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_md text[]; v_ms date[];
     v_qd text[]; v_qs date[];
     v_yd text[]; v_ys date[];
+    v_rd text[]; v_rt text[]; v_rs date[];
 BEGIN
+    IF NOT p_defer THEN
+        WITH done AS (
+            DELETE FROM pingan.rollup_queue AS r WHERE r.district_code = ANY (coalesce(p_rollup, p_district))
+            RETURNING r.district_code, r.period_type, r.period_start)
+        SELECT array_agg(done.district_code), array_agg(done.period_type), array_agg(done.period_start)
+        INTO v_rd, v_rt, v_rs
+        FROM done;
+    END IF;
     -- days, weeks and months feed the months they touch (a week can touch two)
     SELECT array_agg(m.d), array_agg(m.s) INTO v_md, v_ms
     FROM (SELECT DISTINCT k.d, date_trunc('month', x.day)::date AS s
@@ -95,15 +110,30 @@ BEGIN
     FROM (SELECT DISTINCT u.d, date_trunc('quarter', u.s)::date AS s
           FROM (SELECT * FROM unnest(v_md, v_ms) UNION ALL
                 SELECT k.d, k.s FROM unnest(p_district, p_type, p_start) AS k(d, t, s)
-                WHERE k.t = 'quarter') AS u(d, s)) AS q;
+                WHERE k.t = 'quarter' UNION ALL
+                SELECT r.d, r.s FROM unnest(v_rd, v_rt, v_rs) AS r(d, t, s)
+                WHERE r.t = 'quarter') AS u(d, s)) AS q;
     SELECT array_agg(y.d), array_agg(y.s) INTO v_yd, v_ys
     FROM (SELECT DISTINCT u.d, date_trunc('year', u.s)::date AS s
           FROM (SELECT * FROM unnest(v_qd, v_qs) UNION ALL
                 SELECT k.d, k.s FROM unnest(p_district, p_type, p_start) AS k(d, t, s)
-                WHERE k.t = 'year') AS u(d, s)) AS y;
+                WHERE k.t = 'year' UNION ALL
+                SELECT r.d, r.s FROM unnest(v_rd, v_rt, v_rs) AS r(d, t, s)
+                WHERE r.t = 'year') AS u(d, s)) AS y;
     PERFORM pingan.refresh_figures('month', coalesce(v_md, '{}'), coalesce(v_ms, '{}'));
-    PERFORM pingan.refresh_figures('quarter', coalesce(v_qd, '{}'), coalesce(v_qs, '{}'));
-    PERFORM pingan.refresh_figures('year', coalesce(v_yd, '{}'), coalesce(v_ys, '{}'));
+    IF p_defer THEN
+        INSERT INTO pingan.rollup_queue AS r (district_code, period_type, period_start, queued_at)
+        SELECT x.d, x.t, x.s, p_since
+        FROM (SELECT d, 'quarter', s FROM unnest(v_qd, v_qs) AS m(d, s)
+              UNION ALL SELECT d, 'year', s FROM unnest(v_yd, v_ys) AS m(d, s)) AS x(d, t, s)
+        ORDER BY 1, 2, 3
+        ON CONFLICT (district_code, period_type, period_start)
+        DO UPDATE SET queued_at = least(r.queued_at, excluded.queued_at);
+        v_qd := NULL; v_qs := NULL; v_yd := NULL; v_ys := NULL;
+    ELSE
+        PERFORM pingan.refresh_figures('quarter', coalesce(v_qd, '{}'), coalesce(v_qs, '{}'));
+        PERFORM pingan.refresh_figures('year', coalesce(v_yd, '{}'), coalesce(v_ys, '{}'));
+    END IF;
 
     -- the periods themselves and the year after them, whose reference they are
     INSERT INTO pingan.judge_queue AS q (district_code, period_type, period_start)
@@ -139,14 +169,16 @@ $$;
 -- A figure step: the queued keys of up to p_max districts. When nothing else
 -- is queued (a lone report), it also judges them, its districts first, then
 -- the city, in the same transaction rather than in two more steps with a
--- commit each. Returns the number of keys done.
+-- commit each. With p_defer (a backfill), months only (refresh_keys);
+-- without, districts with only quarters and years left in rollup_queue are
+-- picked too. Returns the number of keys done.
 --
 -- The keys stay in the queue, unlocked, until the end: a batch that queues
 -- one of them again meanwhile (another revision of the same period) does not
 -- wait for the step, only for its last statement. Only keys whose seq is the
 -- one read are removed; a key queued again since stays for the next step,
 -- which then sees that batch's rows.
-CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int) RETURNS int
+CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int, p_defer boolean DEFAULT false) RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_pick text[];
@@ -154,21 +186,29 @@ DECLARE
     v_t text[];
     v_s date[];
     v_q bigint[];
+    v_since timestamptz;
     v_n int;
 BEGIN
     v_pick := pingan.pick_districts(ARRAY(
-        SELECT q.district_code FROM pingan.aggregate_queue AS q
-        GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code), p_max);
-    SELECT array_agg(q.district_code), array_agg(q.period_type), array_agg(q.period_start), array_agg(q.seq)
-    INTO v_d, v_t, v_s, v_q
+        SELECT u.district_code
+        FROM (SELECT q.district_code, q.queued_at FROM pingan.aggregate_queue AS q
+              UNION ALL
+              SELECT r.district_code, r.queued_at FROM pingan.rollup_queue AS r WHERE NOT p_defer) AS u
+        GROUP BY u.district_code ORDER BY min(u.queued_at), u.district_code), p_max);
+    SELECT array_agg(q.district_code), array_agg(q.period_type), array_agg(q.period_start), array_agg(q.seq),
+           min(q.queued_at)
+    INTO v_d, v_t, v_s, v_q, v_since
     FROM pingan.aggregate_queue AS q
     WHERE q.district_code = ANY (v_pick);
-    IF v_d IS NULL THEN
+    v_n := coalesce(cardinality(v_d), 0)
+           + (SELECT count(*) FROM pingan.rollup_queue AS r WHERE r.district_code = ANY (v_pick) AND NOT p_defer);
+    IF v_n = 0 THEN
         RETURN 0;
     END IF;
-    PERFORM pingan.refresh_keys(v_d, v_t, v_s);
-    v_n := cardinality(v_d);
-    IF NOT EXISTS (
+    PERFORM pingan.refresh_keys(coalesce(v_d, '{}'), coalesce(v_t, '{}'), coalesce(v_s, '{}'),
+                                p_defer, coalesce(v_since, clock_timestamp()), v_pick);
+    IF NOT EXISTS (SELECT 1 FROM pingan.rollup_queue)
+       AND NOT EXISTS (
            SELECT 1 FROM pingan.aggregate_queue AS q
            WHERE NOT EXISTS (SELECT 1 FROM unnest(v_d, v_t, v_s, v_q) AS k(d, t, s, n)
                              WHERE k.d = q.district_code AND k.t = q.period_type
@@ -177,6 +217,9 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pingan.judge_queue AS q WHERE q.district_code <> pingan.city_code()) THEN
             v_n := v_n + pingan.city_pending();
         END IF;
+    END IF;
+    IF v_d IS NULL THEN
+        RETURN v_n;
     END IF;
     -- Row locks in key order, the order batches queue in: no deadlock. A row
     -- a batch changed since is re-read here and no longer matches.
@@ -194,7 +237,8 @@ $$;
 -- A district judgement step: the queued periods of up to p_max districts,
 -- judged as a cross product (in a backfill every district has the same
 -- periods; elsewhere a few extra pairs cost less than a pass per district).
--- With p_figures_done, only districts that have no figure key queued.
+-- With p_figures_done, only districts that have no figure key queued (in
+-- aggregate_queue or rollup_queue).
 -- Queues the periods for the city step. Returns the number of keys done.
 CREATE OR REPLACE FUNCTION pingan.judge_districts_pending(p_max int, p_figures_done boolean DEFAULT false)
 RETURNS int
@@ -208,8 +252,10 @@ BEGIN
     v_pick := pingan.pick_districts(ARRAY(
         SELECT q.district_code FROM pingan.judge_queue AS q
         WHERE q.district_code <> pingan.city_code()
-          AND NOT (p_figures_done AND EXISTS (SELECT 1 FROM pingan.aggregate_queue AS a
-                                              WHERE a.district_code = q.district_code))
+          AND NOT (p_figures_done AND (EXISTS (SELECT 1 FROM pingan.aggregate_queue AS a
+                                               WHERE a.district_code = q.district_code)
+                                       OR EXISTS (SELECT 1 FROM pingan.rollup_queue AS r
+                                                  WHERE r.district_code = q.district_code)))
         GROUP BY q.district_code ORDER BY min(q.queued_at), q.district_code), p_max);
     PERFORM 1 FROM pingan.judge_queue AS q WHERE q.district_code = ANY (v_pick)
     ORDER BY q.district_code, q.period_type, q.period_start FOR UPDATE;
@@ -316,6 +362,27 @@ BEGIN
 END
 $$;
 
+-- Whether batches are arriving: one is being stored now (it holds report key
+-- locks, pingan.lock_report_key, the only advisory locks with a bigint key)
+-- or one that began less than p_window ago queued keys. Between two batches
+-- of a backfill some worker is nearly always storing one; after the last, the
+-- answer turns false within p_window of its start, rather than a fixed second
+-- after its commit.
+CREATE OR REPLACE FUNCTION pingan.batches_arriving(p_window interval DEFAULT '0.3 seconds')
+RETURNS boolean
+LANGUAGE sql VOLATILE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks AS l
+                   WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+                     AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
+                                       WHERE d.datname = pg_catalog.current_database()))
+        OR coalesce((SELECT max(q.queued_at) FROM pingan.aggregate_queue AS q)
+                    > clock_timestamp() - p_window, false)
+$$;
+
+COMMENT ON FUNCTION pingan.batches_arriving(interval) IS
+    'True while a batch is being stored or one that began less than the interval ago queued keys: the '
+    'aggregation steps then run one at a time.';
+
 -- One aggregation step (see the top of this file). Judging goes first when
 -- no figure key is queued or the oldest queued judgement is older than
 -- p_judge_after. Returns the number of keys done; 0 when nothing was queued
@@ -327,11 +394,12 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_n int;
     v_figures boolean;
+    v_busy boolean;
     v_district_since timestamptz;
     v_city_since timestamptz;
     v_stale timestamptz := clock_timestamp() - p_judge_after;
 BEGIN
-    v_figures := EXISTS (SELECT 1 FROM pingan.aggregate_queue);
+    v_figures := EXISTS (SELECT 1 FROM pingan.aggregate_queue) OR EXISTS (SELECT 1 FROM pingan.rollup_queue);
     IF NOT v_figures AND NOT EXISTS (SELECT 1 FROM pingan.judge_queue)
        AND (SELECT s.judged_as_of FROM pingan.settings AS s) IS NOT DISTINCT FROM pingan.as_of() THEN
         RETURN 0; -- nothing to do: do not queue behind another step for a lock
@@ -344,10 +412,10 @@ BEGIN
         END IF;
     END IF;
     PERFORM pingan.lock_step();
-    -- While batches keep queueing keys (one in the last second), one step at
-    -- a time: the other cores are ingesting. Afterwards every worker's step.
-    IF (SELECT max(q.queued_at) FROM pingan.aggregate_queue AS q) > clock_timestamp() - interval '1 second'
-       AND NOT pingan.try_lock_busy_step() THEN
+    -- While batches keep arriving, one step at a time: the other cores are
+    -- ingesting. Afterwards every worker's step.
+    v_busy := pingan.batches_arriving();
+    IF v_busy AND NOT pingan.try_lock_busy_step() THEN
         RETURN 0;
     END IF;
     -- Statements from here on see every row committed before the lock.
@@ -369,7 +437,10 @@ BEGIN
         END IF;
     END IF;
     IF v_figures THEN
-        v_n := pingan.figures_pending(p_max_districts);
+        -- In a backfill, quarters and years wait for its end (or the bound).
+        v_n := pingan.figures_pending(p_max_districts,
+                                      v_busy AND NOT EXISTS (SELECT 1 FROM pingan.rollup_queue AS r
+                                                             WHERE r.queued_at < v_stale));
         IF v_n > 0 OR v_district_since IS NULL THEN
             RETURN v_n;
         END IF;
@@ -399,6 +470,7 @@ DECLARE
 BEGIN
     PERFORM pingan.lock_aggregation();
     DELETE FROM pingan.aggregate_queue;
+    DELETE FROM pingan.rollup_queue;
     DELETE FROM pingan.figure;
     SELECT array_agg(k.district_code), array_agg(k.period_type), array_agg(k.period_start)
     INTO v_d, v_t, v_s

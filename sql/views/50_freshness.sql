@@ -1,12 +1,16 @@
 -- 50_freshness.sql - whether figures and judgements are current: what is
 -- queued for the aggregation steps, and when judgements last changed.
 
--- queued_keys counts both queues, so that 0 means figures and judgements are
--- both current; the two parts are given too.
+-- queued_keys counts every queue, so that 0 means figures and judgements are
+-- all current; the parts are given too. Figure keys are those of batches
+-- (aggregate_queue) and the quarters and years a backfill left to sum
+-- (rollup_queue).
 CREATE VIEW pingan.v_aggregate_lag AS
 WITH f AS (
-    SELECT count(*) AS n, count(DISTINCT q.district_code) AS districts, min(q.queued_at) AS oldest
-    FROM pingan.aggregate_queue AS q),
+    SELECT count(*) AS n, count(DISTINCT u.district_code) AS districts, min(u.queued_at) AS oldest
+    FROM (SELECT q.district_code, q.queued_at FROM pingan.aggregate_queue AS q
+          UNION ALL
+          SELECT r.district_code, r.queued_at FROM pingan.rollup_queue AS r) AS u),
 j AS (
     SELECT count(*) AS n, min(q.queued_at) AS oldest FROM pingan.judge_queue AS q)
 SELECT f.n + j.n AS queued_keys,

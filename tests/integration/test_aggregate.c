@@ -906,3 +906,37 @@ Test(aggregate, a_step_judges_done_districts_while_figures_are_taken)
                                        "(SELECT count(*) FROM pingan.judge_queue)"),
                  0);
 }
+
+/* While batches keep arriving, a figure step brings only months up to date
+ * and leaves their quarters and years in rollup_queue, counted as queued in
+ * v_aggregate_lag; the next step without batches sums them, and the result
+ * equals a rebuild. */
+Test(aggregate, a_backfill_step_leaves_quarters_and_years_for_its_end)
+{
+    s_store("ru", (const char *const[]){"tests/data/agg-2024.csv", NULL});
+    s_snapshot();
+    /* What a batch storing another revision of 500101's March queues. */
+    s_exec("SELECT pingan.aggregate_reports(ARRAY(SELECT r.id FROM pingan.report AS r "
+           "WHERE r.district_code = '500101' AND r.period_type = 'month' AND "
+           "r.period_start = '2024-03-01'))");
+    /* Gone, so that only summing them again brings them back. */
+    s_exec("DELETE FROM pingan.figure WHERE district_code = '500101' AND period_type <> 'month' "
+           "AND period_start = '2024-01-01'");
+
+    cr_assert_gt(pa_testdb_long(&s_db, "SELECT pingan.figures_pending(10, true)"), 0);
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.aggregate_queue"), 0);
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.rollup_queue "
+                                       "WHERE district_code = '500101'"),
+                 2, "its quarter and year wait");
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT count(*) FROM pingan.figure WHERE "
+                                       "district_code = '500101' AND period_type <> 'month' "
+                                       "AND period_start = '2024-01-01'"),
+                 0, "a busy step summed quarters or years");
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT queued_figure_keys FROM pingan.v_aggregate_lag"), 2);
+
+    /* No batch arriving: the step sums them (and judges, nothing else queued). */
+    cr_assert_eq(pa_testdb_long(&s_db, "SELECT pingan.batches_arriving()::int"), 0);
+    cr_assert_gt(pa_testdb_long(&s_db, "SELECT pingan.aggregate_pending(10)"), 0);
+    cr_expect_eq(pa_testdb_long(&s_db, "SELECT queued_keys FROM pingan.v_aggregate_lag"), 0);
+    cr_expect_eq(s_differences(), 0);
+}
