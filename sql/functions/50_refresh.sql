@@ -5,9 +5,11 @@
 -- thread then runs aggregation steps (aggregate_pending), each in a
 -- transaction of its own, of three kinds:
 --   a figure step takes the queued keys of a few districts and brings their
---     town and district figures up to date (months, quarters, years); it
---     queues those periods and the same periods a year later (whose
---     reference they are) for judging, in judge_queue;
+--     town and district figures up to date (months, quarters, years; while
+--     batches are arriving only months, their quarters and years left in
+--     rollup_queue for the first step after the backfill); it queues those
+--     periods and the same periods a year later (whose reference they are)
+--     for judging, in judge_queue;
 --   a district judgement step takes the queued periods of a few districts
 --     and re-judges them for those districts and their towns; it queues the
 --     periods for the city (judge_queue rows with the city's code);
@@ -15,7 +17,7 @@
 --     city (and any district that has no row yet for a judged period).
 -- Figure and district judgement steps of different districts run at the same
 -- time (one per worker: each holds its districts' advisory locks), except
--- while batches keep arriving, when one step runs at a time so that ingest
+-- while batches are arriving (batches_arriving), when one step runs at a time so that ingest
 -- keeps the other cores; the city step runs alone. Judging waits while figure
 -- keys keep coming, up to a bound (20 s by default), so that a backfill is
 -- judged once its figures are done, or every 20 s when it lasts longer,
