@@ -105,8 +105,10 @@ start_workers "$workers" $(( ${PINGAN_BENCH_PORT:-5591} - 1 ))
 endpoints="$eps_w"
 current_sql_expr="NOT EXISTS (SELECT 1 FROM pingan.aggregate_queue) AND NOT EXISTS (SELECT 1 FROM pingan.judge_queue) AND NOT EXISTS (SELECT 1 FROM pingan.rollup_queue) AND NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 5005 AND objid = 0 AND granted)"
 current_sql="SELECT $current_sql_expr"
+# The CHECKPOINT starts every timed phase with no dirty pages of the one
+# before, so that the checkpoint a phase's WAL forces falls on each alike.
 empty_tables() {
-  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.quarantine_report, pingan.aggregate_queue, pingan.rollup_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE"
+  psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.quarantine_report, pingan.aggregate_queue, pingan.rollup_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE" -c CHECKPOINT
 }
 # Each run: the year ingested alone (a session holds the aggregation lock),
 # then the layer built from nothing; then the same year from empty tables

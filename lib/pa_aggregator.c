@@ -16,11 +16,13 @@
 
 #define PA_AGG_RETRY_FIRST_MS 100
 #define PA_AGG_PAUSE_MAX_MS   2000 /* longest rest between steps of a backfill */
-/* Rest twice as long as a step took while batches keep coming: fewer, larger
- * steps recompute each month fewer times (bench/README.md, 2026-12-02:
- * ingest 11.2 s and current 10.2 s later, against 12.4 s and 11.9 s when
- * resting as long as the step, means of six runs each). */
-#define PA_AGG_REST_FACTOR 2
+/* Rest three times as long as a step took while batches keep coming: fewer,
+ * larger steps recompute each month fewer times, and ingest keeps most of
+ * the cores. Twice was the rule while the tail after the last receipt had
+ * no room (bench/README.md, 2026-12-02); once quarters and years were left
+ * for the end of a backfill it had, and three times slowed ingest by a
+ * median 17 % against 33 % (bench/README.md, 2026-12-03, day). */
+#define PA_AGG_REST_FACTOR 3
 /* No batch of this worker's for this long: a rest or an idle wait asks
  * PostgreSQL whether any batch is still arriving (batches_arriving in
  * 50_refresh.sql, the test behind aggregate_pending's one step at a time),

@@ -414,6 +414,11 @@ BEGIN
         END IF;
     END IF;
     PERFORM pingan.lock_step();
+    -- A step's rows are derived, and its queue rows go with them: a crash
+    -- that loses its commit leaves the keys queued, and the next step redoes
+    -- them. So its commit need not wait for the WAL flush that ingest's
+    -- batches are queued behind.
+    PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
     -- While batches keep arriving, one step at a time: the other cores are
     -- ingesting. Afterwards every worker's step.
     v_busy := pingan.batches_arriving();
