@@ -21,7 +21,8 @@
  * the cores. Twice was the rule while the tail after the last receipt had
  * no room (bench/README.md, 2026-12-02); once quarters and years were left
  * for the end of a backfill it had, and three times slowed ingest by a
- * median 17 % against 33 % (bench/README.md, 2026-12-03, day). */
+ * median 19 % against 27 % over nine pairs (bench/README.md, 2026-12-03,
+ * day). */
 #define PA_AGG_REST_FACTOR 3
 /* No batch of this worker's for this long: a rest or an idle wait asks
  * PostgreSQL whether any batch is still arriving (batches_arriving in
