@@ -7,7 +7,11 @@
 --   a figure step takes the queued keys of a few districts and brings their
 --     town and district figures up to date (months, quarters, years; while
 --     batches are arriving only months, their quarters and years left in
---     rollup_queue for the first step after the backfill); it queues those
+--     rollup_queue for the first step after the backfill; and while a batch
+--     is being stored, only months that have settled: no key of the month
+--     queued for 0.6 s, or its oldest queued for the judging bound, so that a
+--     month whose days are still arriving is computed about once, not at
+--     every step); it queues those
 --     periods and the same periods a year later (whose reference they are)
 --     for judging, in judge_queue;
 --   a district judgement step takes the queued periods of a few districts
@@ -180,7 +184,9 @@ $$;
 -- wait for the step, only for its last statement. Only keys whose seq is the
 -- one read are removed; a key queued again since stays for the next step,
 -- which then sees that batch's rows.
-CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int, p_defer boolean DEFAULT false) RETURNS int
+CREATE OR REPLACE FUNCTION pingan.figures_pending(p_max int, p_defer boolean DEFAULT false,
+                                                  p_settle interval DEFAULT '0.6 seconds',
+                                                  p_bound interval DEFAULT '20 seconds') RETURNS int
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_pick text[];
@@ -188,20 +194,37 @@ DECLARE
     v_t text[];
     v_s date[];
     v_q bigint[];
+    v_at timestamptz[];
     v_since timestamptz;
+    v_settle boolean;
     v_n int;
 BEGIN
+    -- In a backfill (p_defer, and a batch being stored now), a month that is
+    -- still filling (a key of it queued less than p_settle ago) waits until
+    -- it stops, or for p_bound: it is then computed about once rather than at
+    -- every step while its days arrive. Once no batch is being stored, every
+    -- month is taken, so a lone report's figures do not wait p_settle.
+    v_settle := p_defer AND pingan.batch_being_stored();
+    SELECT array_agg(q.district_code), array_agg(q.period_type), array_agg(q.period_start),
+           array_agg(q.seq), array_agg(q.queued_at)
+    INTO v_d, v_t, v_s, v_q, v_at
+    FROM (SELECT q.*, max(q.queued_at) OVER m AS newest, min(q.queued_at) OVER m AS oldest
+          FROM pingan.aggregate_queue AS q
+          WINDOW m AS (PARTITION BY q.district_code,
+                       CASE WHEN q.period_type IN ('day', 'week', 'month')
+                            THEN date_trunc('month', q.period_start) END)) AS q
+    WHERE NOT v_settle OR q.period_type NOT IN ('day', 'week', 'month')
+       OR q.newest < clock_timestamp() - p_settle OR q.oldest < clock_timestamp() - p_bound;
     v_pick := pingan.pick_districts(ARRAY(
-        SELECT u.district_code
-        FROM (SELECT q.district_code, q.queued_at FROM pingan.aggregate_queue AS q
+        SELECT u.d
+        FROM (SELECT k.d, k.at FROM unnest(v_d, v_at) AS k(d, at)
               UNION ALL
               SELECT r.district_code, r.queued_at FROM pingan.rollup_queue AS r WHERE NOT p_defer) AS u
-        GROUP BY u.district_code ORDER BY min(u.queued_at), u.district_code), p_max);
-    SELECT array_agg(q.district_code), array_agg(q.period_type), array_agg(q.period_start), array_agg(q.seq),
-           min(q.queued_at)
+        GROUP BY u.d ORDER BY min(u.at), u.d), p_max);
+    SELECT array_agg(k.d), array_agg(k.t), array_agg(k.s), array_agg(k.n), min(k.at)
     INTO v_d, v_t, v_s, v_q, v_since
-    FROM pingan.aggregate_queue AS q
-    WHERE q.district_code = ANY (v_pick);
+    FROM unnest(v_d, v_t, v_s, v_q, v_at) AS k(d, t, s, n, at)
+    WHERE k.d = ANY (v_pick);
     v_n := coalesce(cardinality(v_d), 0)
            + (SELECT count(*) FROM pingan.rollup_queue AS r WHERE r.district_code = ANY (v_pick) AND NOT p_defer);
     IF v_n = 0 THEN
@@ -364,19 +387,25 @@ BEGIN
 END
 $$;
 
--- Whether batches are arriving: one is being stored now (it holds report key
--- locks, pingan.lock_report_key, the only advisory locks with a bigint key)
--- or one that began less than p_window ago queued keys. Between two batches
+-- Whether a batch is being stored now: it holds report key locks
+-- (pingan.lock_report_key, the only advisory locks with a bigint key).
+-- Whether batches are arriving: one is being stored now, or one that began
+-- less than p_window ago queued keys. Between two batches
 -- of a backfill some worker is nearly always storing one; after the last, the
 -- answer turns false within p_window of its start, rather than a fixed second
 -- after its commit.
-CREATE OR REPLACE FUNCTION pingan.batches_arriving(p_window interval DEFAULT '0.3 seconds')
-RETURNS boolean
+CREATE OR REPLACE FUNCTION pingan.batch_being_stored() RETURNS boolean
 LANGUAGE sql VOLATILE AS $$
     SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks AS l
                    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
                      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
                                        WHERE d.datname = pg_catalog.current_database()))
+$$;
+
+CREATE OR REPLACE FUNCTION pingan.batches_arriving(p_window interval DEFAULT '0.3 seconds')
+RETURNS boolean
+LANGUAGE sql VOLATILE AS $$
+    SELECT pingan.batch_being_stored()
         OR coalesce((SELECT max(q.queued_at) FROM pingan.aggregate_queue AS q)
                     > clock_timestamp() - p_window, false)
 $$;
@@ -447,7 +476,8 @@ BEGIN
         -- In a backfill, quarters and years wait for its end (or the bound).
         v_n := pingan.figures_pending(p_max_districts,
                                       v_busy AND NOT EXISTS (SELECT 1 FROM pingan.rollup_queue AS r
-                                                             WHERE r.queued_at < v_stale));
+                                                             WHERE r.queued_at < v_stale),
+                                      p_bound => p_judge_after);
         IF v_n > 0 OR v_district_since IS NULL THEN
             RETURN v_n;
         END IF;
