@@ -117,20 +117,11 @@ wait_for() {
 empty_tables() {
   psql -q -c "TRUNCATE pingan.value, pingan.report, pingan.quarantine, pingan.quarantine_report, pingan.aggregate_queue, pingan.rollup_queue, pingan.judge_queue, pingan.figure, pingan.judgement" -c "VACUUM ANALYZE" -c CHECKPOINT
 }
-# Each run: the year ingested alone (a session holds the aggregation lock),
-# then the layer built from nothing; then the same year from empty tables
-# with aggregation alongside, and how long after the last receipt the layer
-# is current. Each run's slowdown compares its two ingests.
-# One untimed ingest first: the first ingest into the new database ran 1.4x
-# slower than the ones after it (6.5-6.7 s against 4.6-4.8 s), which made the
-# first run's slowdown negative.
-empty_tables
-hold_lock
-"$build/pingan-produce" --quiet --connect "$endpoints" "${months[@]}" 2>>"$work/producer.log"
-release_lock
-wait_for "$current_sql_expr"
-pipe_s=""; slow_all=(); lag_all=(); alone_all=(); lag_met=0
-for run in $(seq "$runs"); do
+# held_ingest: the year ingested alone (a session holds the aggregation
+# lock, so that no step runs), then the layer built from nothing; sets
+# alone_s and catchup_s.
+held_ingest() {
+  local t0 t1
   empty_tables
   hold_lock
   t0=$(now)
@@ -140,6 +131,17 @@ for run in $(seq "$runs"); do
   release_lock
   wait_for "$current_sql_expr"
   catchup_s=$(echo "$(now) - $t1" | bc -l)
+}
+# One untimed ingest first: the first ingest into the new database ran 1.4x
+# slower than the ones after it (6.5-6.7 s against 4.6-4.8 s), which made the
+# first run's slowdown negative.
+held_ingest
+# Each run: held_ingest; then the same year from empty tables with
+# aggregation alongside, and how long after the last receipt the layer is
+# current. Each run's slowdown compares its two ingests.
+pipe_s=""; slow_all=(); lag_all=(); alone_all=(); lag_met=0
+for run in $(seq "$runs"); do
+  held_ingest
   empty_tables
   t0=$(now)
   /usr/bin/time -f "%M" -o "$work/producer.rss" "$build/pingan-produce" --quiet --connect "$endpoints" "${months[@]}" 2>"$work/producer.log"

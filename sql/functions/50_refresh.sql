@@ -390,10 +390,9 @@ $$;
 -- Whether a batch is being stored now: it holds report key locks
 -- (pingan.lock_report_key, the only advisory locks with a bigint key).
 -- Whether batches are arriving: one is being stored now, or one that began
--- less than p_window ago queued keys. Between two batches
--- of a backfill some worker is nearly always storing one; after the last, the
--- answer turns false within p_window of its start, rather than a fixed second
--- after its commit.
+-- less than p_window ago queued keys. Between two batches of a backfill some
+-- worker is nearly always storing one; after the last, the answer turns false
+-- within p_window of its start, rather than a fixed second after its commit.
 CREATE OR REPLACE FUNCTION pingan.batch_being_stored() RETURNS boolean
 LANGUAGE sql VOLATILE AS $$
     SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks AS l
